@@ -1,6 +1,7 @@
 //! Pure domain types and rules: money, parties, invoices, payments, allocation, status,
 //! aging and punctuality. Nothing here touches storage or the terminal.
 
+mod changes;
 mod dates;
 mod entities;
 mod money;
@@ -9,6 +10,7 @@ mod status;
 pub mod aging;
 pub mod ledger;
 
+pub use changes::{Change, ChangeSet, IdSeq, SavedFilter};
 pub use dates::{format_date, parse_date, parse_relative_date};
 pub use entities::*;
 pub use money::{format_amount, parse_amount, parse_positive_amount, Currency};
