@@ -2,7 +2,16 @@
 //!
 //! Layers, from the bottom: [`domain`] (pure rules), [`store`] (sled and the record
 //! encoding), [`query`] (the filter language), [`interchange`] (CSV, JSON, backups),
-//! and the front ends: [`cli`] and [`tui`].
+//! [`ops`] (validated operations shared by both front ends), and the front ends:
+//! [`cli`] and [`tui`].
 
+pub mod cli;
+pub mod demo;
 pub mod domain;
+pub mod interchange;
+pub mod ops;
+pub mod query;
+pub mod report;
+pub mod store;
 pub mod text;
+pub mod tui;
