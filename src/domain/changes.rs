@@ -134,3 +134,57 @@ impl Ledger {
         }
     }
 }
+
+impl ChangeSet {
+    /// The change set that undoes `self`, computed against the ledger *before* `self`
+    /// is applied. Saved-filter changes are not undone; id counters never go back.
+    pub fn inverse(&self, before: &Ledger) -> ChangeSet {
+        let mut undo = Vec::with_capacity(self.changes.len());
+        for c in self.changes.iter().rev() {
+            let inv = match c {
+                Change::PutParty(p) => match before.party(p.id) {
+                    Some(old) => Change::PutParty(old.clone()),
+                    None => Change::DeleteParty(p.id),
+                },
+                Change::PutInvoice(i) => match before.invoice(i.id) {
+                    Some(old) => Change::PutInvoice(old.clone()),
+                    None => Change::DeleteInvoice(i.id),
+                },
+                Change::PutPayment(p) => match before.payment(p.id) {
+                    Some(old) => Change::PutPayment(old.clone()),
+                    None => Change::DeletePayment(p.id),
+                },
+                Change::DeleteParty(id) => match before.party(*id) {
+                    Some(old) => Change::PutParty(old.clone()),
+                    None => continue,
+                },
+                Change::DeleteInvoice(id) => match before.invoice(*id) {
+                    Some(old) => Change::PutInvoice(old.clone()),
+                    None => continue,
+                },
+                Change::DeletePayment(id) => match before.payment(*id) {
+                    Some(old) => Change::PutPayment(old.clone()),
+                    None => continue,
+                },
+                Change::PutFilter(_) | Change::DeleteFilter(_) => continue,
+            };
+            undo.push(inv);
+        }
+        // Deletes of dependants must come before deletes of what they depend on, and puts
+        // of what others depend on before the dependants: order puts parties → invoices →
+        // payments, deletes payments → invoices → parties.
+        undo.sort_by_key(|c| match c {
+            Change::DeletePayment(_) => 0,
+            Change::DeleteInvoice(_) => 1,
+            Change::DeleteParty(_) => 2,
+            Change::PutParty(_) => 3,
+            Change::PutInvoice(_) => 4,
+            Change::PutPayment(_) => 5,
+            Change::PutFilter(_) | Change::DeleteFilter(_) => 6,
+        });
+        ChangeSet {
+            changes: undo,
+            ids: None,
+        }
+    }
+}

@@ -1,1 +1,380 @@
-//! (module under construction)
+//! The store: one sled tree holding versioned records in blocks.
+//!
+//! Payments and invoices are kept [`keys::BLOCK`] to a value, so a million payments are
+//! about 8,000 sled entries: imports write few keys, the store stays small on disk and a
+//! full load decodes large values in parallel. Parties and saved filters, of which there
+//! are few, have one key each. Every change set is applied as one sled batch (atomic) and
+//! flushed before [`Store::commit`] returns.
+
+pub mod codec;
+pub mod keys;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::domain::ledger::Ledger;
+use crate::domain::{IdSeq, Invoice, Party, Payment, SavedFilter};
+use codec::{tag, CodecError};
+
+/// The schema version this build writes and understands.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// sled's page cache. Its default (1 GiB) is far more than a ledger needs: loads stream
+/// through the cache once and the ledger lives in memory.
+pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Errors from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process holds the store.
+    #[error("the store at {path} is in use by another paytrack process (only one process can open a store at a time)")]
+    Locked {
+        /// Store directory.
+        path: PathBuf,
+    },
+    /// Written by a newer paytrack.
+    #[error("the store at {path} has schema version {found}, but this paytrack understands up to {supported}: upgrade paytrack to open it")]
+    NewerVersion {
+        /// Store directory.
+        path: PathBuf,
+        /// Version found.
+        found: u32,
+        /// Version supported.
+        supported: u32,
+    },
+    /// A stored value does not decode.
+    #[error("the store at {path} is damaged: record {key}: {source}; run `paytrack check`, or `paytrack restore` from a backup")]
+    Corrupt {
+        /// Store directory.
+        path: PathBuf,
+        /// The key, printed readably.
+        key: String,
+        /// What failed.
+        source: CodecError,
+    },
+    /// The store has data but no schema record.
+    #[error("{path} holds data that is not a paytrack store (no schema record)")]
+    NotAStore {
+        /// Store directory.
+        path: PathBuf,
+    },
+    /// Filesystem trouble.
+    #[error("store at {path}: {source}")]
+    Io {
+        /// Store directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Any other sled error.
+    #[error("store at {path}: {source}")]
+    Sled {
+        /// Store directory.
+        path: PathBuf,
+        /// sled's error.
+        source: sled::Error,
+    },
+}
+
+/// Record counts, kept in meta so they are cheap to read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Counts {
+    /// Number of parties.
+    pub parties: u64,
+    /// Number of invoices.
+    pub invoices: u64,
+    /// Number of payments.
+    pub payments: u64,
+}
+
+/// An open store. Shareable between threads (`Arc<Store>`); commits are serialised.
+pub struct Store {
+    db: sled::Db,
+    path: PathBuf,
+    write_lock: Mutex<()>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+/// Creates `dir` (and missing parents) with mode 0700.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// Makes every file this process creates from now on private (0600 files, 0700 dirs).
+/// sled creates its files with the process umask, so the store sets it before opening.
+pub fn restrict_umask() {
+    // SAFETY: umask only swaps the process's file-creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store in directory `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let path = path.to_path_buf();
+        let io = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        if path.exists() && !path.is_dir() {
+            return Err(io(std::io::Error::other("not a directory")));
+        }
+        restrict_umask();
+        create_private_dir(&path).map_err(io)?;
+        let db = sled::Config::new()
+            .path(&path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(ref ioe) if ioe.kind() == std::io::ErrorKind::WouldBlock => {
+                    StoreError::Locked { path: path.clone() }
+                }
+                sled::Error::Io(ioe) => StoreError::Io {
+                    path: path.clone(),
+                    source: ioe,
+                },
+                other => StoreError::Sled {
+                    path: path.clone(),
+                    source: other,
+                },
+            })?;
+        let store = Store {
+            db,
+            path,
+            write_lock: Mutex::new(()),
+        };
+        store.check_schema()?;
+        Ok(store)
+    }
+
+    fn check_schema(&self) -> Result<(), StoreError> {
+        match self.db.get(keys::META_SCHEMA).map_err(|e| self.sled_err(e))? {
+            Some(v) => {
+                let found: u32 = codec::decode(tag::SCHEMA_V1, &v)
+                    .map_err(|e| self.corrupt(keys::META_SCHEMA, e))?;
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::NewerVersion {
+                        path: self.path.clone(),
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+                Ok(())
+            }
+            None if self.db.is_empty() => {
+                self.db
+                    .insert(keys::META_SCHEMA, codec::encode(tag::SCHEMA_V1, &SCHEMA_VERSION))
+                    .map_err(|e| self.sled_err(e))?;
+                self.db.flush().map_err(|e| self.sled_err(e))?;
+                Ok(())
+            }
+            None => Err(StoreError::NotAStore {
+                path: self.path.clone(),
+            }),
+        }
+    }
+
+    /// The store's directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn sled_err(&self, source: sled::Error) -> StoreError {
+        match source {
+            sled::Error::Io(source) => StoreError::Io {
+                path: self.path.clone(),
+                source,
+            },
+            source => StoreError::Sled {
+                path: self.path.clone(),
+                source,
+            },
+        }
+    }
+
+    pub(crate) fn corrupt(&self, key: &[u8], source: CodecError) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.clone(),
+            key: printable_key(key),
+            source,
+        }
+    }
+
+    /// The id counters.
+    pub fn ids(&self) -> Result<IdSeq, StoreError> {
+        match self.db.get(keys::META_IDS).map_err(|e| self.sled_err(e))? {
+            Some(v) => codec::decode::<codec::IdsV1>(tag::IDS_V1, &v)
+                .map(IdSeq::from)
+                .map_err(|e| self.corrupt(keys::META_IDS, e)),
+            None => Ok(IdSeq::default()),
+        }
+    }
+
+    /// Record counts (cheap: read from meta).
+    pub fn counts(&self) -> Result<Counts, StoreError> {
+        match self.db.get(keys::META_COUNTS).map_err(|e| self.sled_err(e))? {
+            Some(v) => {
+                codec::decode(tag::COUNTS_V1, &v).map_err(|e| self.corrupt(keys::META_COUNTS, e))
+            }
+            None => Ok(Counts::default()),
+        }
+    }
+
+    /// Whether the store holds no parties, invoices or payments.
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.counts()? == Counts::default())
+    }
+
+    /// Every party (there are few: one key each).
+    pub fn parties(&self) -> Result<Vec<Party>, StoreError> {
+        self.db
+            .scan_prefix([keys::PARTIES])
+            .map(|kv| {
+                let (k, v) = kv.map_err(|e| self.sled_err(e))?;
+                codec::decode_into::<codec::PartyV1, Party>(tag::PARTY_V1, &v)
+                    .map_err(|e| self.corrupt(&k, e))
+            })
+            .collect()
+    }
+
+    /// Every saved filter, by name.
+    pub fn saved_filters(&self) -> Result<Vec<SavedFilter>, StoreError> {
+        self.db
+            .scan_prefix([keys::FILTERS])
+            .map(|kv| {
+                let (k, v) = kv.map_err(|e| self.sled_err(e))?;
+                codec::decode::<codec::FilterV1>(tag::FILTER_V1, &v)
+                    .map(SavedFilter::from)
+                    .map_err(|e| self.corrupt(&k, e))
+            })
+            .collect()
+    }
+
+    /// The `n` most recently recorded payments, newest first. Reads only the last blocks.
+    pub fn recent_payments(&self, n: usize) -> Result<Vec<Payment>, StoreError> {
+        let mut out = Vec::with_capacity(n);
+        for kv in self.db.scan_prefix([keys::PAYMENTS]).rev() {
+            let (k, v) = kv.map_err(|e| self.sled_err(e))?;
+            let block = codec::decode_payment_block(&v).map_err(|e| self.corrupt(&k, e))?;
+            for r in block.into_iter().rev() {
+                if out.len() == n {
+                    return Ok(out);
+                }
+                out.push(Payment::try_from(r).map_err(|e| self.corrupt(&k, e))?);
+            }
+            if out.len() == n {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every invoice, in id order (blocks decoded in parallel).
+    pub fn invoices(&self) -> Result<Vec<Invoice>, StoreError> {
+        self.load_blocks(keys::INVOICES, |bytes| {
+            codec::decode_invoice_block(bytes)?
+                .into_iter()
+                .map(Invoice::try_from)
+                .collect()
+        })
+    }
+
+    /// Every payment, in id order (blocks decoded in parallel).
+    pub fn payments(&self) -> Result<Vec<Payment>, StoreError> {
+        self.load_blocks(keys::PAYMENTS, |bytes| {
+            codec::decode_payment_block(bytes)?
+                .into_iter()
+                .map(Payment::try_from)
+                .collect()
+        })
+    }
+
+    /// Loads everything into a ledger. This reads the whole store: call it off the UI thread.
+    pub fn load(&self) -> Result<Ledger, StoreError> {
+        let (parties, (invoices, payments)) = std::thread::scope(|s| {
+            let inv = s.spawn(|| self.invoices());
+            let pay = self.payments();
+            let parties = self.parties();
+            (parties, (inv.join().expect("invoice loader panicked"), pay))
+        });
+        Ok(Ledger::from_records(parties?, invoices?, payments?))
+    }
+
+    fn load_blocks<T: Send>(
+        &self,
+        prefix: u8,
+        decode: impl Fn(&[u8]) -> Result<Vec<T>, CodecError> + Sync,
+    ) -> Result<Vec<T>, StoreError> {
+        let raw: Vec<(sled::IVec, sled::IVec)> = self
+            .db
+            .scan_prefix([prefix])
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.sled_err(e))?;
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 8);
+        let chunk = raw.len().div_ceil(threads).max(1);
+        let parts: Vec<Result<Vec<T>, StoreError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = raw
+                .chunks(chunk)
+                .map(|part| {
+                    let decode = &decode;
+                    s.spawn(move || {
+                        let mut out = Vec::with_capacity(part.len() * keys::BLOCK as usize);
+                        for (k, v) in part {
+                            out.extend(decode(v).map_err(|e| self.corrupt(k, e))?);
+                        }
+                        Ok(out)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("block decoder panicked"))
+                .collect()
+        });
+        let mut all = Vec::with_capacity(raw.len() * keys::BLOCK as usize);
+        for p in parts {
+            all.extend(p?);
+        }
+        Ok(all)
+    }
+
+    /// Bytes the store's files take on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.db.size_on_disk().map_err(|e| self.sled_err(e))
+    }
+}
+
+/// A key as text for messages: the prefix letter and the number or name after it.
+fn printable_key(key: &[u8]) -> String {
+    match key.split_first() {
+        Some((&p, rest)) if rest.len() == 8 && p != b'm' && p != keys::FILTERS => {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(rest);
+            let n = u64::from_be_bytes(b);
+            match p {
+                keys::PAYMENTS => format!("payment block {n}"),
+                keys::INVOICES => format!("invoice block {n}"),
+                keys::PARTIES => format!("party {n}"),
+                _ => format!("{}", String::from_utf8_lossy(key)),
+            }
+        }
+        _ => crate::text::sanitize(&String::from_utf8_lossy(key)).into_owned(),
+    }
+}
