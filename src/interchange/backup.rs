@@ -1,0 +1,565 @@
+//! The backup: a lossless, versioned, line-oriented dump of everything.
+//!
+//! ```text
+//! paytrack-backup 1
+//! {"type":"ids","party":4,"invoice":9,"payment":12}
+//! {"type":"party","id":1,"name":"Müller GmbH","role":"customer","email":"","terms_days":30,"notes":""}
+//! {"type":"invoice","id":1,"number":"INV-1","party":1,"kind":"receivable",...,"void":false}
+//! {"type":"payment","id":1,...,"allocations":[{"invoice":1,"amount":"100.00"}]}
+//! {"type":"filter","name":"late","query":"status:overdue","pin":1}
+//! {"type":"end","parties":1,"invoices":1,"payments":1,"filters":1}
+//! ```
+//!
+//! Ids are kept, amounts are written exactly (not rounded), text is JSON-escaped so any
+//! string round-trips and every record stays on one line. The trailer's counts let a
+//! truncated file be detected; it is refused, as is an unknown version, an unknown record
+//! type, a bad field, a duplicate id or a reference to a record that is not in the file.
+
+use std::collections::HashSet;
+use std::io::{self, BufRead, BufWriter, Write};
+
+use rust_decimal::Decimal;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::ledger::{name_key, Ledger};
+use crate::domain::{
+    format_date, parse_amount, parse_date, Allocation, Currency, Direction, IdSeq, Invoice,
+    InvoiceId, InvoiceKind, Method, Party, PartyId, PartyRole, Payment, PaymentId, SavedFilter,
+};
+
+use super::ImportError;
+
+/// The first line's magic word.
+const MAGIC: &str = "paytrack-backup";
+/// The format version this code writes and reads.
+pub const VERSION: u32 = 1;
+
+/// Everything a backup holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BackupContents {
+    /// Parties, in the order they were written.
+    pub parties: Vec<Party>,
+    /// Invoices, in the order they were written.
+    pub invoices: Vec<Invoice>,
+    /// Payments, in the order they were written.
+    pub payments: Vec<Payment>,
+    /// Saved filters.
+    pub filters: Vec<SavedFilter>,
+    /// Id counters (raised past every id in the file if they were lower).
+    pub ids: IdSeq,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdsRec {
+    #[serde(rename = "type", skip_serializing, default)]
+    _type: Option<IgnoredAny>,
+    party: u64,
+    invoice: u64,
+    payment: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartyRec {
+    #[serde(rename = "type", skip_serializing, default)]
+    _type: Option<IgnoredAny>,
+    id: u64,
+    name: String,
+    role: String,
+    email: String,
+    terms_days: Option<u32>,
+    notes: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InvoiceRec {
+    #[serde(rename = "type", skip_serializing, default)]
+    _type: Option<IgnoredAny>,
+    id: u64,
+    number: String,
+    party: u64,
+    kind: String,
+    issue_date: String,
+    due_date: String,
+    amount: String,
+    currency: String,
+    notes: String,
+    void: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllocRec {
+    invoice: u64,
+    amount: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PaymentRec {
+    #[serde(rename = "type", skip_serializing, default)]
+    _type: Option<IgnoredAny>,
+    id: u64,
+    party: u64,
+    direction: String,
+    amount: String,
+    currency: String,
+    date: String,
+    method: String,
+    reference: String,
+    notes: String,
+    allocations: Vec<AllocRec>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilterRec {
+    #[serde(rename = "type", skip_serializing, default)]
+    _type: Option<IgnoredAny>,
+    name: String,
+    query: String,
+    pin: Option<u8>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EndRec {
+    #[serde(rename = "type", skip_serializing, default)]
+    _type: Option<IgnoredAny>,
+    parties: u64,
+    invoices: u64,
+    payments: u64,
+    filters: u64,
+}
+
+/// Writes one record line: `{"type":"<t>",` followed by the record's own fields.
+fn line<W: Write>(out: &mut W, buf: &mut Vec<u8>, t: &str, rec: &impl Serialize) -> io::Result<()> {
+    buf.clear();
+    serde_json::to_writer(&mut *buf, rec).map_err(io::Error::from)?;
+    write!(out, "{{\"type\":\"{t}\"")?;
+    // `buf` is `{...}`: splice its fields after the type.
+    if buf.len() > 2 {
+        out.write_all(b",")?;
+    }
+    out.write_all(&buf[1..])?;
+    out.write_all(b"\n")
+}
+
+/// Writes a backup of every record in `ledger`, the saved filters and the id counters.
+pub fn write(
+    w: impl Write,
+    ledger: &Ledger,
+    filters: &[SavedFilter],
+    ids: IdSeq,
+) -> io::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 16, w);
+    let mut buf = Vec::with_capacity(512);
+    writeln!(out, "{MAGIC} {VERSION}")?;
+    line(
+        &mut out,
+        &mut buf,
+        "ids",
+        &IdsRec {
+            _type: None,
+            party: ids.party,
+            invoice: ids.invoice,
+            payment: ids.payment,
+        },
+    )?;
+    for p in ledger.parties() {
+        let rec = PartyRec {
+            _type: None,
+            id: p.id.0,
+            name: p.name.clone(),
+            role: p.role.as_str().into(),
+            email: p.email.clone(),
+            terms_days: p.terms_days,
+            notes: p.notes.clone(),
+        };
+        line(&mut out, &mut buf, "party", &rec)?;
+    }
+    for i in ledger.invoices() {
+        let rec = InvoiceRecOut {
+            id: i.id.0,
+            number: &i.number,
+            party: i.party.0,
+            kind: i.kind.as_str(),
+            issue_date: &format_date(i.issue_date),
+            due_date: &format_date(i.due_date),
+            amount: &i.amount.to_string(),
+            currency: i.currency.as_str(),
+            notes: &i.notes,
+            void: i.void,
+        };
+        line(&mut out, &mut buf, "invoice", &rec)?;
+    }
+    for p in ledger.payments() {
+        let allocations: Vec<AllocOut> = p
+            .allocations
+            .iter()
+            .map(|a| AllocOut {
+                invoice: a.invoice.0,
+                amount: a.amount.to_string(),
+            })
+            .collect();
+        let rec = PaymentRecOut {
+            id: p.id.0,
+            party: p.party.0,
+            direction: p.direction.as_str(),
+            amount: &p.amount.to_string(),
+            currency: p.currency.as_str(),
+            date: &format_date(p.date),
+            method: p.method.as_str(),
+            reference: &p.reference,
+            notes: &p.notes,
+            allocations: &allocations,
+        };
+        line(&mut out, &mut buf, "payment", &rec)?;
+    }
+    for f in filters {
+        let rec = FilterRecOut {
+            name: &f.name,
+            query: &f.query,
+            pin: f.pin,
+        };
+        line(&mut out, &mut buf, "filter", &rec)?;
+    }
+    let end = EndRec {
+        _type: None,
+        parties: ledger.parties().len() as u64,
+        invoices: ledger.invoices().len() as u64,
+        payments: ledger.payments().len() as u64,
+        filters: filters.len() as u64,
+    };
+    line(&mut out, &mut buf, "end", &end)?;
+    out.flush()
+}
+
+#[derive(Serialize)]
+struct InvoiceRecOut<'a> {
+    id: u64,
+    number: &'a str,
+    party: u64,
+    kind: &'a str,
+    issue_date: &'a str,
+    due_date: &'a str,
+    amount: &'a str,
+    currency: &'a str,
+    notes: &'a str,
+    void: bool,
+}
+
+#[derive(Serialize)]
+struct AllocOut {
+    invoice: u64,
+    amount: String,
+}
+
+#[derive(Serialize)]
+struct PaymentRecOut<'a> {
+    id: u64,
+    party: u64,
+    direction: &'a str,
+    amount: &'a str,
+    currency: &'a str,
+    date: &'a str,
+    method: &'a str,
+    reference: &'a str,
+    notes: &'a str,
+    allocations: &'a [AllocOut],
+}
+
+#[derive(Serialize)]
+struct FilterRecOut<'a> {
+    name: &'a str,
+    query: &'a str,
+    pin: Option<u8>,
+}
+
+/// Reading state: where we are, for messages.
+struct At<'a> {
+    source: &'a str,
+    line: u64,
+}
+
+impl At<'_> {
+    fn err(&self, field: Option<&str>, msg: impl Into<String>) -> ImportError {
+        ImportError::new(self.source, self.line, field, msg)
+    }
+
+    fn parse<T: DeserializeOwned>(&self, text: &str) -> Result<T, ImportError> {
+        serde_json::from_str(text).map_err(|e| {
+            let s = e.to_string();
+            let msg = match s.rfind(" at line ") {
+                Some(i) => format!("{} (column {})", &s[..i], e.column()),
+                None => s,
+            };
+            self.err(None, msg)
+        })
+    }
+
+    fn field<T, E: std::fmt::Display>(
+        &self,
+        name: &str,
+        r: Result<T, E>,
+    ) -> Result<T, ImportError> {
+        r.map_err(|e| self.err(Some(name), e.to_string()))
+    }
+
+    fn amount(&self, name: &str, s: &str) -> Result<Decimal, ImportError> {
+        self.field(name, parse_amount(s))
+    }
+}
+
+/// The record type of a line: fast path for `{"type":"word",...`, otherwise parsed.
+fn record_type(text: &str) -> Option<String> {
+    if let Some(rest) = text.strip_prefix("{\"type\":\"") {
+        if let Some(end) = rest.find('"') {
+            let t = &rest[..end];
+            if !t.contains('\\') {
+                return Some(t.to_string());
+            }
+        }
+    }
+    #[derive(Deserialize)]
+    struct Tag {
+        #[serde(rename = "type")]
+        t: String,
+    }
+    serde_json::from_str::<Tag>(text).ok().map(|t| t.t)
+}
+
+/// Reads a backup written by [`write`], refusing anything incomplete or malformed.
+pub fn read(mut r: impl BufRead, source_name: &str) -> Result<BackupContents, ImportError> {
+    let mut at = At {
+        source: source_name,
+        line: 0,
+    };
+    let mut raw = Vec::with_capacity(512);
+    let mut c = BackupContents::default();
+    let mut ids: Option<IdSeq> = None;
+    let mut end: Option<EndRec> = None;
+    let mut party_ids = HashSet::new();
+    let mut party_names = HashSet::new();
+    let mut invoice_ids = HashSet::new();
+    let mut invoice_numbers = HashSet::new();
+    let mut payment_ids = HashSet::new();
+    let mut filter_names = HashSet::new();
+    loop {
+        raw.clear();
+        let n = r.read_until(b'\n', &mut raw).map_err(|e| {
+            ImportError::new(source_name, at.line + 1, None, format!("cannot read: {e}"))
+        })?;
+        if n == 0 {
+            break;
+        }
+        at.line += 1;
+        let complete = raw.last() == Some(&b'\n');
+        let text = std::str::from_utf8(&raw)
+            .map_err(|_| at.err(None, "not valid UTF-8 text"))?
+            .trim_end_matches(['\n', '\r']);
+        if at.line == 1 {
+            let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+            let version = text
+                .strip_prefix(MAGIC)
+                .and_then(|v| v.strip_prefix(' '))
+                .ok_or_else(|| {
+                    at.err(
+                        None,
+                        format!(
+                            "not a paytrack backup (the first line must be '{MAGIC} {VERSION}')"
+                        ),
+                    )
+                })?;
+            match version.trim().parse::<u32>() {
+                Ok(VERSION) => continue,
+                Ok(v) => {
+                    return Err(at.err(
+                        None,
+                        format!("backup version {v} is not supported (this paytrack reads version {VERSION})"),
+                    ))
+                }
+                Err(_) => return Err(at.err(None, format!("'{}' is not a backup version number", version.trim()))),
+            }
+        }
+        if end.is_some() {
+            return Err(at.err(None, "unexpected data after the end record"));
+        }
+        if !complete {
+            return Err(at.err(
+                None,
+                "truncated: the file ends in the middle of a record (the backup is incomplete)",
+            ));
+        }
+        if text.trim().is_empty() {
+            return Err(at.err(None, "empty line (every line must be a record)"));
+        }
+        let t = record_type(text).ok_or_else(|| {
+            at.err(
+                Some("type"),
+                "the line is not a JSON record with a \"type\"",
+            )
+        })?;
+        match t.as_str() {
+            "ids" => {
+                if ids.is_some() {
+                    return Err(at.err(None, "a second id counters record"));
+                }
+                let rec: IdsRec = at.parse(text)?;
+                ids = Some(IdSeq {
+                    party: rec.party,
+                    invoice: rec.invoice,
+                    payment: rec.payment,
+                });
+            }
+            "party" => {
+                let rec: PartyRec = at.parse(text)?;
+                if !party_ids.insert(rec.id) {
+                    return Err(at.err(Some("id"), format!("party id {} appears twice", rec.id)));
+                }
+                if !party_names.insert(name_key(&rec.name)) {
+                    return Err(at.err(Some("name"), format!("party name '{}' appears twice", rec.name)));
+                }
+                c.parties.push(Party {
+                    id: PartyId(rec.id),
+                    name: rec.name,
+                    role: at.field("role", rec.role.parse::<PartyRole>())?,
+                    email: rec.email,
+                    terms_days: rec.terms_days,
+                    notes: rec.notes,
+                });
+            }
+            "invoice" => {
+                let rec: InvoiceRec = at.parse(text)?;
+                if !invoice_ids.insert(rec.id) {
+                    return Err(at.err(Some("id"), format!("invoice id {} appears twice", rec.id)));
+                }
+                if !party_ids.contains(&rec.party) {
+                    return Err(at.err(Some("party"), format!("party id {} is not in the backup (before this line)", rec.party)));
+                }
+                if !invoice_numbers.insert(rec.number.trim().to_string()) {
+                    return Err(at.err(Some("number"), format!("invoice number '{}' appears twice", rec.number)));
+                }
+                c.invoices.push(Invoice {
+                    id: InvoiceId(rec.id),
+                    number: rec.number,
+                    party: PartyId(rec.party),
+                    kind: at.field("kind", rec.kind.parse::<InvoiceKind>())?,
+                    issue_date: at.field("issue_date", parse_date(&rec.issue_date))?,
+                    due_date: at.field("due_date", parse_date(&rec.due_date))?,
+                    amount: at.amount("amount", &rec.amount)?,
+                    currency: at.field("currency", rec.currency.parse::<Currency>())?,
+                    notes: rec.notes,
+                    void: rec.void,
+                });
+            }
+            "payment" => {
+                let rec: PaymentRec = at.parse(text)?;
+                if !payment_ids.insert(rec.id) {
+                    return Err(at.err(Some("id"), format!("payment id {} appears twice", rec.id)));
+                }
+                if !party_ids.contains(&rec.party) {
+                    return Err(at.err(Some("party"), format!("party id {} is not in the backup (before this line)", rec.party)));
+                }
+                let mut allocations = Vec::with_capacity(rec.allocations.len());
+                for a in &rec.allocations {
+                    if !invoice_ids.contains(&a.invoice) {
+                        return Err(at.err(
+                            Some("allocations"),
+                            format!("invoice id {} is not in the backup (before this line)", a.invoice),
+                        ));
+                    }
+                    allocations.push(Allocation {
+                        invoice: InvoiceId(a.invoice),
+                        amount: at.amount("allocations", &a.amount)?,
+                    });
+                }
+                c.payments.push(Payment {
+                    id: PaymentId(rec.id),
+                    party: PartyId(rec.party),
+                    direction: at.field("direction", rec.direction.parse::<Direction>())?,
+                    amount: at.amount("amount", &rec.amount)?,
+                    currency: at.field("currency", rec.currency.parse::<Currency>())?,
+                    date: at.field("date", parse_date(&rec.date))?,
+                    method: at.field("method", rec.method.parse::<Method>())?,
+                    reference: rec.reference,
+                    notes: rec.notes,
+                    allocations,
+                });
+            }
+            "filter" => {
+                let rec: FilterRec = at.parse(text)?;
+                if !filter_names.insert(rec.name.clone()) {
+                    return Err(at.err(Some("name"), format!("saved filter '{}' appears twice", rec.name)));
+                }
+                c.filters.push(SavedFilter {
+                    name: rec.name,
+                    query: rec.query,
+                    pin: rec.pin,
+                });
+            }
+            "end" => {
+                let rec: EndRec = at.parse(text)?;
+                let found = [
+                    ("parties", rec.parties, c.parties.len()),
+                    ("invoices", rec.invoices, c.invoices.len()),
+                    ("payments", rec.payments, c.payments.len()),
+                    ("filters", rec.filters, c.filters.len()),
+                ];
+                for (what, want, got) in found {
+                    if want != got as u64 {
+                        return Err(at.err(
+                            Some(what),
+                            format!("the end record counts {want} {what} but the backup holds {got} (records are missing)"),
+                        ));
+                    }
+                }
+                end = Some(rec);
+            }
+            other => {
+                return Err(at.err(
+                    Some("type"),
+                    format!("unknown record type '{other}' (expected ids, party, invoice, payment, filter or end)"),
+                ))
+            }
+        }
+    }
+    if at.line == 0 {
+        return Err(ImportError::new(
+            source_name,
+            1,
+            None,
+            "the file is empty (not a paytrack backup)",
+        ));
+    }
+    if end.is_none() {
+        return Err(ImportError::new(
+            source_name,
+            at.line + 1,
+            None,
+            "truncated: the backup has no end record (the file was cut short)",
+        ));
+    }
+    let mut ids = ids.ok_or_else(|| {
+        ImportError::new(
+            source_name,
+            at.line,
+            None,
+            "the backup has no id counters record",
+        )
+    })?;
+    for p in &c.parties {
+        ids.party = ids.party.max(p.id.0 + 1);
+    }
+    for i in &c.invoices {
+        ids.invoice = ids.invoice.max(i.id.0 + 1);
+    }
+    for p in &c.payments {
+        ids.payment = ids.payment.max(p.id.0 + 1);
+    }
+    c.ids = ids;
+    Ok(c)
+}

@@ -1,0 +1,484 @@
+//! paytrack's own CSV layout (see the shared README, "Interchange CSV"):
+//!
+//! - `invoices.csv`: `number,party,kind,issue_date,due_date,amount,currency,notes`, export adds
+//!   the derived `status,outstanding`;
+//! - `payments.csv`: `date,party,direction,amount,currency,method,reference,invoice,notes`,
+//!   export adds the derived `unallocated`;
+//! - `parties.csv`: `name,role,email,terms_days,notes`.
+//!
+//! Import finds columns by header name (any order, case-insensitive), refuses unknown
+//! columns and missing required ones, tolerates a UTF-8 BOM, and strips one leading `'`
+//! from text cells (the inverse of the formula neutralisation done on export).
+
+use std::fmt::Write as _;
+use std::io::{self, Read, Write};
+
+use csv::ByteRecord;
+
+use crate::domain::ledger::Ledger;
+use crate::domain::{IdSeq, Invoice, Party, Payment, StatusRules};
+
+use super::rows::{
+    Ctx, InvoiceSink, PartySink, PaymentSink, RowSink, Schema, INVOICES, MAX_COLUMNS, PARTIES,
+    PAYMENTS,
+};
+use super::{amount_into, date_into, neutralise_into, ImportError, ImportPlan};
+
+/// Reads `invoices.csv` into a plan: new invoices plus the parties they name.
+///
+/// A row whose `status` column says `void` imports as a void invoice; the other derived
+/// columns are ignored.
+pub fn read_invoices(
+    r: impl Read,
+    source_name: &str,
+    ledger: &Ledger,
+    ids: &mut IdSeq,
+) -> Result<ImportPlan, ImportError> {
+    let sink = InvoiceSink::new(Ctx::new(source_name, ledger, ids, true));
+    let plan = read_csv(r, source_name, sink)?;
+    *ids = plan.changes.ids.unwrap_or(*ids);
+    Ok(plan)
+}
+
+/// Reads `payments.csv` into a plan: new payments (allocated to invoices already in
+/// `ledger`) plus the parties they name.
+pub fn read_payments(
+    r: impl Read,
+    source_name: &str,
+    ledger: &Ledger,
+    ids: &mut IdSeq,
+) -> Result<ImportPlan, ImportError> {
+    let sink = PaymentSink::new(Ctx::new(source_name, ledger, ids, true));
+    let plan = read_csv(r, source_name, sink)?;
+    *ids = plan.changes.ids.unwrap_or(*ids);
+    Ok(plan)
+}
+
+/// Reads `parties.csv` into a plan of new parties. A name that already exists (in the
+/// ledger or earlier in the file, case-insensitively) is refused.
+pub fn read_parties(
+    r: impl Read,
+    source_name: &str,
+    ledger: &Ledger,
+    ids: &mut IdSeq,
+) -> Result<ImportPlan, ImportError> {
+    let sink = PartySink::new(Ctx::new(source_name, ledger, ids, true));
+    let plan = read_csv(r, source_name, sink)?;
+    *ids = plan.changes.ids.unwrap_or(*ids);
+    Ok(plan)
+}
+
+/// Field-start states of the quote tracker, mirroring csv-core's default dialect.
+const START: u8 = 0;
+const UNQUOTED: u8 = 1;
+const QUOTED: u8 = 2;
+const QUOTE_IN_QUOTED: u8 = 3;
+
+/// Wraps the input: drops a leading UTF-8 BOM and follows the quoting state, so that a
+/// quoted field left open at the end of the file (which the csv crate silently accepts)
+/// can be reported.
+struct Tracked<R> {
+    inner: R,
+    prefix: [u8; 3],
+    prefix_len: usize,
+    prefix_pos: usize,
+    state: u8,
+    eof: bool,
+}
+
+impl<R: Read> Tracked<R> {
+    fn new(mut inner: R) -> io::Result<Self> {
+        let mut prefix = [0u8; 3];
+        let mut len = 0;
+        while len < 3 {
+            match inner.read(&mut prefix[len..]) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let prefix_pos = if len == 3 && &prefix == b"\xEF\xBB\xBF" {
+            3
+        } else {
+            0
+        };
+        Ok(Tracked {
+            inner,
+            prefix,
+            prefix_len: len,
+            prefix_pos,
+            state: START,
+            eof: false,
+        })
+    }
+
+    /// The input ended inside a quoted field.
+    fn unclosed_quote(&self) -> bool {
+        self.eof && self.state == QUOTED
+    }
+
+    fn track(&mut self, bytes: &[u8]) {
+        let mut st = self.state;
+        let mut i = 0;
+        while i < bytes.len() {
+            if st == QUOTED {
+                match bytes[i..].iter().position(|&b| b == b'"') {
+                    Some(p) => {
+                        i += p + 1;
+                        st = QUOTE_IN_QUOTED;
+                    }
+                    None => break,
+                }
+                continue;
+            }
+            let b = bytes[i];
+            st = match (st, b) {
+                (_, b',' | b'\n' | b'\r') if st != QUOTED => START,
+                (START, b'"') => QUOTED,
+                (QUOTE_IN_QUOTED, b'"') => QUOTED,
+                _ => UNQUOTED,
+            };
+            i += 1;
+        }
+        self.state = st;
+    }
+}
+
+impl<R: Read> Read for Tracked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let n = if self.prefix_pos < self.prefix_len {
+            let rest = &self.prefix[self.prefix_pos..self.prefix_len];
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.prefix_pos += n;
+            n
+        } else {
+            let n = self.inner.read(buf)?;
+            if n == 0 {
+                self.eof = true;
+            }
+            n
+        };
+        self.track(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn io_error(source: &str, line: u64, e: &dyn std::fmt::Display) -> ImportError {
+    ImportError::new(source, line.max(1), None, format!("cannot read: {e}"))
+}
+
+fn csv_error(source: &str, last_line: u64, e: csv::Error) -> ImportError {
+    let line = e.position().map_or(last_line + 1, |p| p.line());
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io_error(source, line, &io),
+        other => ImportError::new(source, line.max(1), None, format!("{other:?}")),
+    }
+}
+
+fn utf8<'r>(source: &str, line: u64, field: &str, bytes: &'r [u8]) -> Result<&'r str, ImportError> {
+    std::str::from_utf8(bytes)
+        .map_err(|_| ImportError::new(source, line, Some(field), "not valid UTF-8 text"))
+}
+
+/// Maps header columns onto schema slots.
+fn map_header(
+    source: &str,
+    line: u64,
+    schema: &Schema,
+    header: &ByteRecord,
+) -> Result<Vec<usize>, ImportError> {
+    let mut map = Vec::with_capacity(header.len());
+    let mut seen = [false; MAX_COLUMNS];
+    for (i, raw) in header.iter().enumerate() {
+        let name = std::str::from_utf8(raw).map_err(|_| {
+            ImportError::new(
+                source,
+                line,
+                None,
+                format!("column {} has a name that is not valid UTF-8", i + 1),
+            )
+        })?;
+        if name.trim().is_empty() {
+            return Err(ImportError::new(
+                source,
+                line,
+                None,
+                format!(
+                    "column {} has no name (the header row must name the columns: {})",
+                    i + 1,
+                    schema.list()
+                ),
+            ));
+        }
+        let slot = schema.slot(name).ok_or_else(|| {
+            ImportError::new(
+                source,
+                line,
+                None,
+                format!(
+                    "unknown column '{}' (expected: {})",
+                    name.trim(),
+                    schema.list()
+                ),
+            )
+        })?;
+        if seen[slot] {
+            return Err(ImportError::new(
+                source,
+                line,
+                None,
+                format!("column '{}' appears twice", schema.columns[slot]),
+            ));
+        }
+        seen[slot] = true;
+        map.push(slot);
+    }
+    let missing: Vec<&str> = (0..schema.required)
+        .filter(|&s| !seen[s])
+        .map(|s| schema.columns[s])
+        .collect();
+    if !missing.is_empty() {
+        let (word, list) = if missing.len() == 1 {
+            ("column", format!("'{}'", missing[0]))
+        } else {
+            ("columns", missing.join(", "))
+        };
+        return Err(ImportError::new(
+            source,
+            line,
+            None,
+            format!("missing {word} {list} (expected: {})", schema.list()),
+        ));
+    }
+    Ok(map)
+}
+
+/// Reads a whole CSV file into `sink`.
+fn read_csv<S: RowSink>(
+    r: impl Read,
+    source: &str,
+    mut sink: S,
+) -> Result<ImportPlan, ImportError> {
+    let schema = sink.schema();
+    let input = Tracked::new(r).map_err(|e| io_error(source, 1, &e))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(input);
+    let mut rec = ByteRecord::new();
+    let has_header = rdr
+        .read_byte_record(&mut rec)
+        .map_err(|e| csv_error(source, 0, e))?;
+    let header_line = rec.position().map_or(1, |p| p.line());
+    if rdr.get_ref().unclosed_quote() {
+        return Err(unclosed(source, header_line));
+    }
+    if !has_header {
+        return Err(ImportError::new(
+            source,
+            1,
+            None,
+            format!(
+                "the file is empty: a header row is required ({})",
+                schema.list()
+            ),
+        ));
+    }
+    let map = map_header(source, header_line, schema, &rec)?;
+    let width = map.len();
+    let mut line = header_line;
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(source, line, e)),
+        }
+        line = rec.position().map_or(line + 1, |p| p.line());
+        if rdr.get_ref().unclosed_quote() {
+            return Err(unclosed(source, line));
+        }
+        if rec.len() != width {
+            return Err(ImportError::new(
+                source,
+                line,
+                None,
+                format!(
+                    "wrong number of fields: {} instead of {} (as in the header)",
+                    rec.len(),
+                    width
+                ),
+            ));
+        }
+        let mut cells = [""; MAX_COLUMNS];
+        for (field, &slot) in rec.iter().zip(&map) {
+            cells[slot] = utf8(source, line, schema.columns[slot], field)?;
+        }
+        sink.row(line, &cells[..schema.columns.len()])?;
+    }
+    Ok(sink.finish())
+}
+
+fn unclosed(source: &str, line: u64) -> ImportError {
+    ImportError::new(
+        source,
+        line,
+        None,
+        "unclosed quote: a quoted field starting in this record runs to the end of the file",
+    )
+}
+
+/// Reusable buffers so that writing a row allocates nothing once warm.
+#[derive(Default)]
+struct Bufs {
+    a: String,
+    b: String,
+    c: String,
+    d: String,
+    e: String,
+}
+
+fn writer<W: Write>(w: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .buffer_capacity(1 << 16)
+        .from_writer(w)
+}
+
+fn header<W: Write>(wtr: &mut csv::Writer<W>, schema: &Schema, derived: bool) -> io::Result<()> {
+    let n = if derived {
+        schema.columns.len()
+    } else {
+        schema.derived
+    };
+    wtr.write_record(&schema.columns[..n])?;
+    Ok(())
+}
+
+fn end<W: Write>(wtr: &mut csv::Writer<W>) -> io::Result<()> {
+    wtr.write_record(None::<&[u8]>)?;
+    Ok(())
+}
+
+/// Writes `invoices.csv` for `rows`, with the derived `status` and `outstanding` columns as
+/// of `rules.as_of`. A void invoice shows `void` and owes nothing (outstanding 0).
+pub fn write_invoices<'a>(
+    w: impl Write,
+    ledger: &Ledger,
+    rules: &StatusRules,
+    rows: impl Iterator<Item = &'a Invoice>,
+) -> io::Result<()> {
+    let mut wtr = writer(w);
+    header(&mut wtr, &INVOICES, true)?;
+    let mut b = Bufs::default();
+    for inv in rows {
+        let s = ledger.settlement(inv, rules);
+        let dp = inv.currency.minor_units();
+        wtr.write_field(neutralise_into(&inv.number, &mut b.a))?;
+        wtr.write_field(neutralise_into(ledger.party_name(inv.party), &mut b.b))?;
+        wtr.write_field(inv.kind.as_str())?;
+        date_into(&mut b.c, inv.issue_date);
+        wtr.write_field(&b.c)?;
+        date_into(&mut b.c, inv.due_date);
+        wtr.write_field(&b.c)?;
+        amount_into(&mut b.c, inv.amount, dp);
+        wtr.write_field(&b.c)?;
+        wtr.write_field(inv.currency.as_str())?;
+        wtr.write_field(neutralise_into(&inv.notes, &mut b.d))?;
+        wtr.write_field(s.status().as_str())?;
+        let outstanding = if inv.void {
+            rust_decimal::Decimal::ZERO
+        } else {
+            s.outstanding
+        };
+        amount_into(&mut b.c, outstanding, dp);
+        wtr.write_field(&b.c)?;
+        end(&mut wtr)?;
+    }
+    wtr.flush()
+}
+
+/// The `invoice` cell of a payment: empty, one number when a single allocation takes the
+/// whole amount, otherwise the split `NUMBER=AMOUNT;NUMBER=AMOUNT`. Written into `out`.
+pub(crate) fn allocation_cell(out: &mut String, ledger: &Ledger, p: &Payment) {
+    out.clear();
+    let number = |id| ledger.invoice(id).map(|i| i.number.as_str()).unwrap_or("?");
+    if let [a] = p.allocations.as_slice() {
+        let n = number(a.invoice);
+        if a.amount == p.amount && !n.contains(['=', ';']) {
+            out.push_str(n);
+            return;
+        }
+    }
+    let dp = p.currency.minor_units();
+    for (i, a) in p.allocations.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(number(a.invoice));
+        out.push('=');
+        let mut d = a
+            .amount
+            .round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        d.rescale(dp);
+        let _ = write!(out, "{d}");
+    }
+}
+
+/// Writes `payments.csv` for `rows`, with the derived `unallocated` column.
+pub fn write_payments<'a>(
+    w: impl Write,
+    ledger: &Ledger,
+    rows: impl Iterator<Item = &'a Payment>,
+) -> io::Result<()> {
+    let mut wtr = writer(w);
+    header(&mut wtr, &PAYMENTS, true)?;
+    let mut b = Bufs::default();
+    for p in rows {
+        let dp = p.currency.minor_units();
+        date_into(&mut b.c, p.date);
+        wtr.write_field(&b.c)?;
+        wtr.write_field(neutralise_into(ledger.party_name(p.party), &mut b.a))?;
+        wtr.write_field(p.direction.as_str())?;
+        amount_into(&mut b.c, p.amount, dp);
+        wtr.write_field(&b.c)?;
+        wtr.write_field(p.currency.as_str())?;
+        wtr.write_field(p.method.as_str())?;
+        wtr.write_field(neutralise_into(&p.reference, &mut b.b))?;
+        allocation_cell(&mut b.e, ledger, p);
+        wtr.write_field(neutralise_into(&b.e, &mut b.d))?;
+        wtr.write_field(neutralise_into(&p.notes, &mut b.a))?;
+        amount_into(&mut b.c, p.unallocated(), dp);
+        wtr.write_field(&b.c)?;
+        end(&mut wtr)?;
+    }
+    wtr.flush()
+}
+
+/// Writes `parties.csv` for `rows`.
+pub fn write_parties<'a>(
+    w: impl Write,
+    _ledger: &Ledger,
+    rows: impl Iterator<Item = &'a Party>,
+) -> io::Result<()> {
+    let mut wtr = writer(w);
+    header(&mut wtr, &PARTIES, false)?;
+    let mut b = Bufs::default();
+    for p in rows {
+        wtr.write_field(neutralise_into(&p.name, &mut b.a))?;
+        wtr.write_field(p.role.as_str())?;
+        wtr.write_field(neutralise_into(&p.email, &mut b.b))?;
+        b.c.clear();
+        if let Some(t) = p.terms_days {
+            let _ = write!(b.c, "{t}");
+        }
+        wtr.write_field(&b.c)?;
+        wtr.write_field(neutralise_into(&p.notes, &mut b.d))?;
+        end(&mut wtr)?;
+    }
+    wtr.flush()
+}

@@ -1,0 +1,639 @@
+//! Import logic shared by the CSV and JSON readers: turning one row of cells into a
+//! record, resolving party names, and collecting the plan.
+//!
+//! A reader maps its columns (or JSON keys) onto the slots of a [`Schema`] and calls
+//! [`RowSink::row`] with one `&str` per slot (`""` for an absent column).
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+
+use crate::domain::ledger::{name_key, Ledger};
+use crate::domain::{
+    parse_date, parse_positive_amount, Allocation, Change, ChangeSet, Currency, Direction, IdSeq,
+    Invoice, InvoiceKind, Method, Party, PartyId, PartyRole, Payment,
+};
+
+use super::{unneutralise, ImportError, ImportPlan};
+
+/// The most slots any schema has.
+pub(crate) const MAX_COLUMNS: usize = 10;
+
+/// The columns of one layout.
+pub(crate) struct Schema {
+    /// Column (and JSON key) names, in export order.
+    pub columns: &'static [&'static str],
+    /// `columns[..required]` must be present in a CSV header.
+    pub required: usize,
+    /// `columns[derived..]` are derived on export and (mostly) ignored on import.
+    pub derived: usize,
+}
+
+impl Schema {
+    /// The slot of a column name (case-insensitive, surrounding blanks ignored).
+    pub fn slot(&self, name: &str) -> Option<usize> {
+        let n = name.trim();
+        self.columns.iter().position(|c| c.eq_ignore_ascii_case(n))
+    }
+
+    /// The column names joined for messages.
+    pub fn list(&self) -> String {
+        self.columns[..self.derived].join(", ")
+    }
+}
+
+/// Invoice slots.
+pub(crate) mod inv {
+    pub const NUMBER: usize = 0;
+    pub const PARTY: usize = 1;
+    pub const KIND: usize = 2;
+    pub const ISSUE_DATE: usize = 3;
+    pub const DUE_DATE: usize = 4;
+    pub const AMOUNT: usize = 5;
+    pub const CURRENCY: usize = 6;
+    pub const NOTES: usize = 7;
+    pub const STATUS: usize = 8;
+}
+
+/// `invoices.csv`.
+pub(crate) static INVOICES: Schema = Schema {
+    columns: &[
+        "number",
+        "party",
+        "kind",
+        "issue_date",
+        "due_date",
+        "amount",
+        "currency",
+        "notes",
+        "status",
+        "outstanding",
+    ],
+    required: 7,
+    derived: 8,
+};
+
+/// Payment slots.
+pub(crate) mod pay {
+    pub const DATE: usize = 0;
+    pub const PARTY: usize = 1;
+    pub const DIRECTION: usize = 2;
+    pub const AMOUNT: usize = 3;
+    pub const CURRENCY: usize = 4;
+    pub const METHOD: usize = 5;
+    pub const REFERENCE: usize = 6;
+    pub const INVOICE: usize = 7;
+    pub const NOTES: usize = 8;
+}
+
+/// `payments.csv`.
+pub(crate) static PAYMENTS: Schema = Schema {
+    columns: &[
+        "date",
+        "party",
+        "direction",
+        "amount",
+        "currency",
+        "method",
+        "reference",
+        "invoice",
+        "notes",
+        "unallocated",
+    ],
+    required: 5,
+    derived: 9,
+};
+
+/// Party slots.
+pub(crate) mod par {
+    pub const NAME: usize = 0;
+    pub const ROLE: usize = 1;
+    pub const EMAIL: usize = 2;
+    pub const TERMS_DAYS: usize = 3;
+    pub const NOTES: usize = 4;
+}
+
+/// `parties.csv`.
+pub(crate) static PARTIES: Schema = Schema {
+    columns: &["name", "role", "email", "terms_days", "notes"],
+    required: 1,
+    derived: 5,
+};
+
+/// Receives validated rows and builds the plan.
+pub(crate) trait RowSink {
+    /// The layout this sink reads.
+    fn schema(&self) -> &'static Schema;
+    /// Validates one row; `cells[i]` is the value of slot `i`.
+    fn row(&mut self, line: u64, cells: &[&str]) -> Result<(), ImportError>;
+    /// The plan for all rows seen.
+    fn finish(self) -> ImportPlan;
+}
+
+/// What every sink needs.
+pub(crate) struct Ctx<'a> {
+    pub source: &'a str,
+    pub ledger: &'a Ledger,
+    pub ids: IdSeq,
+    /// CSV: strip one leading `'` from text cells (spreadsheet neutralisation).
+    pub strip_quote: bool,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(source: &'a str, ledger: &'a Ledger, ids: &IdSeq, strip_quote: bool) -> Self {
+        let mut ids = *ids;
+        ids.cover(ledger);
+        Ctx {
+            source,
+            ledger,
+            ids,
+            strip_quote,
+        }
+    }
+
+    /// A text cell as the user meant it.
+    #[inline]
+    pub fn text<'c>(&self, s: &'c str) -> &'c str {
+        if self.strip_quote {
+            unneutralise(s)
+        } else {
+            s
+        }
+    }
+
+    pub fn err(&self, line: u64, field: &str, msg: impl Into<String>) -> ImportError {
+        ImportError::new(self.source, line, Some(field), msg)
+    }
+}
+
+/// Parses a required word (`kind`, `direction`...), with a clear message when empty.
+fn word<T: std::str::FromStr<Err = crate::domain::DomainError>>(
+    s: &str,
+    what: &str,
+) -> Result<T, String> {
+    if s.trim().is_empty() {
+        return Err(format!("the {what} is empty"));
+    }
+    s.parse::<T>().map_err(|e| e.to_string())
+}
+
+fn date(s: &str, what: &str) -> Result<time::Date, String> {
+    if s.trim().is_empty() {
+        return Err(format!("the {what} is empty"));
+    }
+    parse_date(s).map_err(|e| e.to_string())
+}
+
+fn positive_amount(s: &str) -> Result<Decimal, String> {
+    if s.trim().is_empty() {
+        return Err("the amount is empty".into());
+    }
+    parse_positive_amount(s).map_err(|e| e.to_string())
+}
+
+fn check_fits(s: &str, d: Decimal, cur: Currency) -> Result<(), String> {
+    if cur.fits(d) {
+        Ok(())
+    } else {
+        let n = cur.minor_units();
+        Err(format!(
+            "'{}' has more decimals than {cur} allows ({n} {})",
+            s.trim(),
+            if n == 1 { "decimal" } else { "decimals" }
+        ))
+    }
+}
+
+/// One party named in a file.
+struct Named<'l> {
+    id: PartyId,
+    existing: Option<&'l Party>,
+    name: String,
+    role: PartyRole,
+}
+
+/// Resolves party names to ids, creating one new party per distinct (case-insensitive)
+/// name and widening the role of existing parties used in the other role.
+pub(crate) struct PartyResolver<'l> {
+    ledger: &'l Ledger,
+    /// Exact cell text → entry; the fast path, no allocation per row.
+    by_raw: HashMap<Box<str>, usize>,
+    /// Lower-cased name → entry.
+    by_key: HashMap<String, usize>,
+    entries: Vec<Named<'l>>,
+}
+
+impl<'l> PartyResolver<'l> {
+    pub fn new(ledger: &'l Ledger) -> Self {
+        PartyResolver {
+            ledger,
+            by_raw: HashMap::new(),
+            by_key: HashMap::new(),
+            entries: Vec::new(),
+        }
+    }
+
+    /// The id for the party named `raw`, used in `role`.
+    pub fn resolve(
+        &mut self,
+        raw: &str,
+        role: PartyRole,
+        ids: &mut IdSeq,
+    ) -> Result<PartyId, String> {
+        if let Some(&i) = self.by_raw.get(raw) {
+            let e = &mut self.entries[i];
+            e.role = e.role.merge(role);
+            return Ok(e.id);
+        }
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err("the party name is empty".into());
+        }
+        let key = name_key(name);
+        let i = match self.by_key.get(&key) {
+            Some(&i) => i,
+            None => {
+                let entry = match self.ledger.party_by_name(name) {
+                    Some(p) => Named {
+                        id: p.id,
+                        existing: Some(p),
+                        name: p.name.clone(),
+                        role: p.role,
+                    },
+                    None => Named {
+                        id: ids.next_party(),
+                        existing: None,
+                        name: name.to_string(),
+                        role,
+                    },
+                };
+                self.entries.push(entry);
+                let i = self.entries.len() - 1;
+                self.by_key.insert(key, i);
+                i
+            }
+        };
+        self.by_raw.insert(raw.into(), i);
+        let e = &mut self.entries[i];
+        e.role = e.role.merge(role);
+        Ok(e.id)
+    }
+
+    /// Pushes the party changes and returns how many parties are new.
+    pub fn finish(self, changes: &mut Vec<Change>) -> usize {
+        let mut new = 0;
+        for e in self.entries {
+            match e.existing {
+                None => {
+                    new += 1;
+                    changes.push(Change::PutParty(Party {
+                        id: e.id,
+                        name: e.name,
+                        role: e.role,
+                        email: String::new(),
+                        terms_days: None,
+                        notes: String::new(),
+                    }));
+                }
+                Some(p) if p.role != e.role => {
+                    let mut p = p.clone();
+                    p.role = e.role;
+                    changes.push(Change::PutParty(p));
+                }
+                Some(_) => {}
+            }
+        }
+        new
+    }
+}
+
+fn plan(ctx: Ctx<'_>, mut changes: Vec<Change>, records: usize, new_parties: usize) -> ImportPlan {
+    changes.shrink_to_fit();
+    ImportPlan {
+        changes: ChangeSet {
+            changes,
+            ids: Some(ctx.ids),
+        },
+        records,
+        new_parties,
+    }
+}
+
+/// Builds invoices.
+pub(crate) struct InvoiceSink<'a> {
+    ctx: Ctx<'a>,
+    parties: PartyResolver<'a>,
+    invoices: Vec<Invoice>,
+    /// Numbers seen in this file → line.
+    seen: HashMap<Box<str>, u64>,
+}
+
+impl<'a> InvoiceSink<'a> {
+    pub fn new(ctx: Ctx<'a>) -> Self {
+        InvoiceSink {
+            parties: PartyResolver::new(ctx.ledger),
+            ctx,
+            invoices: Vec::new(),
+            seen: HashMap::new(),
+        }
+    }
+}
+
+impl RowSink for InvoiceSink<'_> {
+    fn schema(&self) -> &'static Schema {
+        &INVOICES
+    }
+
+    fn row(&mut self, line: u64, c: &[&str]) -> Result<(), ImportError> {
+        let ctx = &self.ctx;
+        let number = ctx.text(c[inv::NUMBER]).trim();
+        if number.is_empty() {
+            return Err(ctx.err(line, "number", "the invoice number is empty"));
+        }
+        if ctx.ledger.invoice_by_number(number).is_some() {
+            return Err(ctx.err(line, "number", format!("invoice '{number}' already exists")));
+        }
+        if let Some(first) = self.seen.get(number) {
+            return Err(ctx.err(
+                line,
+                "number",
+                format!("invoice '{number}' appears twice in the file (first on line {first})"),
+            ));
+        }
+        let kind: InvoiceKind = word(c[inv::KIND], "kind").map_err(|m| ctx.err(line, "kind", m))?;
+        let issue_date =
+            date(c[inv::ISSUE_DATE], "issue date").map_err(|m| ctx.err(line, "issue_date", m))?;
+        let due_date =
+            date(c[inv::DUE_DATE], "due date").map_err(|m| ctx.err(line, "due_date", m))?;
+        if due_date < issue_date {
+            return Err(ctx.err(
+                line,
+                "due_date",
+                format!(
+                    "due date {} is before the issue date {}",
+                    c[inv::DUE_DATE].trim(),
+                    c[inv::ISSUE_DATE].trim()
+                ),
+            ));
+        }
+        let amount = positive_amount(c[inv::AMOUNT]).map_err(|m| ctx.err(line, "amount", m))?;
+        let currency: Currency =
+            word(c[inv::CURRENCY], "currency").map_err(|m| ctx.err(line, "currency", m))?;
+        check_fits(c[inv::AMOUNT], amount, currency).map_err(|m| ctx.err(line, "amount", m))?;
+        let notes = ctx.text(c[inv::NOTES]).to_string();
+        let void = c[inv::STATUS].trim().eq_ignore_ascii_case("void");
+        let role = PartyRole::for_direction(kind.direction());
+        let party = self
+            .parties
+            .resolve(ctx.text(c[inv::PARTY]), role, &mut self.ctx.ids)
+            .map_err(|m| self.ctx.err(line, "party", m))?;
+        let id = self.ctx.ids.next_invoice();
+        self.seen.insert(number.into(), line);
+        self.invoices.push(Invoice {
+            id,
+            number: number.to_string(),
+            party,
+            kind,
+            issue_date,
+            due_date,
+            amount,
+            currency,
+            notes,
+            void,
+        });
+        Ok(())
+    }
+
+    fn finish(self) -> ImportPlan {
+        let mut changes = Vec::with_capacity(self.invoices.len() + 16);
+        let new_parties = self.parties.finish(&mut changes);
+        let records = self.invoices.len();
+        changes.extend(self.invoices.into_iter().map(Change::PutInvoice));
+        plan(self.ctx, changes, records, new_parties)
+    }
+}
+
+/// Builds payments.
+pub(crate) struct PaymentSink<'a> {
+    ctx: Ctx<'a>,
+    parties: PartyResolver<'a>,
+    payments: Vec<Payment>,
+}
+
+impl<'a> PaymentSink<'a> {
+    pub fn new(ctx: Ctx<'a>) -> Self {
+        PaymentSink {
+            parties: PartyResolver::new(ctx.ledger),
+            ctx,
+            payments: Vec::new(),
+        }
+    }
+}
+
+/// Parses the `invoice` cell: empty, one number (the whole amount), or a split
+/// `NUMBER=AMOUNT;NUMBER=AMOUNT`.
+fn allocations(
+    ledger: &Ledger,
+    cell: &str,
+    amount: Decimal,
+    currency: Currency,
+) -> Result<Vec<Allocation>, String> {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lookup = |number: &str| {
+        ledger
+            .invoice_by_number(number)
+            .map(|i| i.id)
+            .ok_or_else(|| format!("no invoice '{number}' exists"))
+    };
+    if !cell.contains('=') {
+        return match lookup(cell) {
+            Ok(invoice) => Ok(vec![Allocation { invoice, amount }]),
+            Err(_) if cell.contains(';') => Err(format!(
+                "'{cell}' is not an invoice number; a split needs an amount for each part \
+                 (NUMBER=AMOUNT;NUMBER=AMOUNT)"
+            )),
+            Err(e) => Err(e),
+        };
+    }
+    let mut out = Vec::with_capacity(2);
+    for part in cell.split(';') {
+        let part = part.trim();
+        if part.is_empty() {
+            return Err(format!(
+                "empty part in the split '{cell}' (expected NUMBER=AMOUNT;NUMBER=AMOUNT)"
+            ));
+        }
+        let (number, amt) = part
+            .rsplit_once('=')
+            .ok_or_else(|| format!("split part '{part}' has no amount (expected NUMBER=AMOUNT)"))?;
+        let number = number.trim();
+        if number.is_empty() {
+            return Err(format!(
+                "split part '{part}' has no invoice number (expected NUMBER=AMOUNT)"
+            ));
+        }
+        if amt.trim().is_empty() {
+            return Err(format!(
+                "split part '{part}' has no amount (expected NUMBER=AMOUNT)"
+            ));
+        }
+        let a = parse_positive_amount(amt).map_err(|e| format!("split part '{part}': {e}"))?;
+        check_fits(amt, a, currency).map_err(|e| format!("split part '{part}': {e}"))?;
+        out.push(Allocation {
+            invoice: lookup(number)?,
+            amount: a,
+        });
+    }
+    Ok(out)
+}
+
+impl RowSink for PaymentSink<'_> {
+    fn schema(&self) -> &'static Schema {
+        &PAYMENTS
+    }
+
+    fn row(&mut self, line: u64, c: &[&str]) -> Result<(), ImportError> {
+        let ctx = &self.ctx;
+        let date = date(c[pay::DATE], "date").map_err(|m| ctx.err(line, "date", m))?;
+        let direction: Direction =
+            word(c[pay::DIRECTION], "direction").map_err(|m| ctx.err(line, "direction", m))?;
+        let amount = positive_amount(c[pay::AMOUNT]).map_err(|m| ctx.err(line, "amount", m))?;
+        let currency: Currency =
+            word(c[pay::CURRENCY], "currency").map_err(|m| ctx.err(line, "currency", m))?;
+        check_fits(c[pay::AMOUNT], amount, currency).map_err(|m| ctx.err(line, "amount", m))?;
+        let method = if c[pay::METHOD].trim().is_empty() {
+            Method::Other
+        } else {
+            c[pay::METHOD]
+                .parse::<Method>()
+                .map_err(|e| ctx.err(line, "method", e.to_string()))?
+        };
+        let allocations = allocations(ctx.ledger, ctx.text(c[pay::INVOICE]), amount, currency)
+            .map_err(|m| ctx.err(line, "invoice", m))?;
+        let reference = ctx.text(c[pay::REFERENCE]).to_string();
+        let notes = ctx.text(c[pay::NOTES]).to_string();
+        let party = self
+            .parties
+            .resolve(
+                ctx.text(c[pay::PARTY]),
+                PartyRole::for_direction(direction),
+                &mut self.ctx.ids,
+            )
+            .map_err(|m| self.ctx.err(line, "party", m))?;
+        let p = Payment {
+            id: self.ctx.ids.next_payment(),
+            party,
+            direction,
+            amount,
+            currency,
+            date,
+            method,
+            reference,
+            notes,
+            allocations,
+        };
+        if !p.allocations.is_empty() {
+            let ledger = self.ctx.ledger;
+            p.validate(|id| ledger.invoice(id))
+                .map_err(|e| self.ctx.err(line, "invoice", e.to_string()))?;
+        }
+        self.payments.push(p);
+        Ok(())
+    }
+
+    fn finish(self) -> ImportPlan {
+        let mut changes = Vec::with_capacity(self.payments.len() + 16);
+        let new_parties = self.parties.finish(&mut changes);
+        let records = self.payments.len();
+        changes.extend(self.payments.into_iter().map(Change::PutPayment));
+        plan(self.ctx, changes, records, new_parties)
+    }
+}
+
+/// Builds parties from `parties.csv`.
+pub(crate) struct PartySink<'a> {
+    ctx: Ctx<'a>,
+    parties: Vec<Party>,
+    /// Lower-cased names seen in this file → line.
+    seen: HashMap<String, u64>,
+}
+
+impl<'a> PartySink<'a> {
+    pub fn new(ctx: Ctx<'a>) -> Self {
+        PartySink {
+            ctx,
+            parties: Vec::new(),
+            seen: HashMap::new(),
+        }
+    }
+}
+
+impl RowSink for PartySink<'_> {
+    fn schema(&self) -> &'static Schema {
+        &PARTIES
+    }
+
+    fn row(&mut self, line: u64, c: &[&str]) -> Result<(), ImportError> {
+        let ctx = &self.ctx;
+        let name = ctx.text(c[par::NAME]).trim();
+        if name.is_empty() {
+            return Err(ctx.err(line, "name", "the party name is empty"));
+        }
+        if let Some(p) = ctx.ledger.party_by_name(name) {
+            return Err(ctx.err(
+                line,
+                "name",
+                format!("a party named '{}' already exists", p.name),
+            ));
+        }
+        let key = name_key(name);
+        if let Some(first) = self.seen.get(&key) {
+            return Err(ctx.err(
+                line,
+                "name",
+                format!("party '{name}' appears twice in the file (first on line {first})"),
+            ));
+        }
+        let role = if c[par::ROLE].trim().is_empty() {
+            PartyRole::Customer
+        } else {
+            c[par::ROLE]
+                .parse::<PartyRole>()
+                .map_err(|e| ctx.err(line, "role", e.to_string()))?
+        };
+        let terms = c[par::TERMS_DAYS].trim();
+        let terms_days = if terms.is_empty() {
+            None
+        } else {
+            Some(terms.parse::<u32>().map_err(|_| {
+                ctx.err(
+                    line,
+                    "terms_days",
+                    format!("'{terms}' is not a whole number of days"),
+                )
+            })?)
+        };
+        let name = name.to_string();
+        let email = ctx.text(c[par::EMAIL]).to_string();
+        let notes = ctx.text(c[par::NOTES]).to_string();
+        self.seen.insert(key, line);
+        self.parties.push(Party {
+            id: self.ctx.ids.next_party(),
+            name,
+            role,
+            email,
+            terms_days,
+            notes,
+        });
+        Ok(())
+    }
+
+    fn finish(self) -> ImportPlan {
+        let n = self.parties.len();
+        let changes = self.parties.into_iter().map(Change::PutParty).collect();
+        plan(self.ctx, changes, n, n)
+    }
+}
