@@ -140,7 +140,7 @@ impl Store {
             .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| match e {
-                sled::Error::Io(ref ioe) if ioe.kind() == std::io::ErrorKind::WouldBlock => {
+                sled::Error::Io(ref ioe) if is_lock_error(ioe) => {
                     StoreError::Locked { path: path.clone() }
                 }
                 sled::Error::Io(ioe) => StoreError::Io {
@@ -359,6 +359,14 @@ impl Store {
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
         self.db.size_on_disk().map_err(|e| self.sled_err(e))
     }
+}
+
+/// sled reports a held lock either as `WouldBlock` or wrapped in an `Other` error whose
+/// text says "could not acquire lock".
+fn is_lock_error(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock
+        || e.to_string().contains("could not acquire lock")
+        || e.raw_os_error() == Some(libc::EWOULDBLOCK)
 }
 
 /// A key as text for messages: the prefix letter and the number or name after it.
