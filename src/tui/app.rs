@@ -1,0 +1,1547 @@
+//! The app state and `update(action)`: everything the TUI knows and does, without a
+//! terminal. The event loop feeds it keys, clicks and worker results; `ui` draws it.
+
+use std::sync::mpsc::{self, Receiver};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::Rect;
+use time::Date;
+
+use super::action::Action;
+use super::config::ConfigWarning;
+use super::form::{Form, FormCtx, FormKind, OpenKey};
+use super::input::TextInput;
+use super::keymap::{Context, KeyChord, Keymap, Lookup};
+use super::persist::Persistence;
+use super::reports::ReportData;
+use super::theme::Styles;
+use super::views::{ListKind, SortSpec, Target, ViewResult};
+use super::worker::{Job, Output, Slot, Worker};
+use crate::domain::ledger::Ledger;
+use crate::domain::{ChangeSet, IdSeq, InvoiceId, SavedFilter, StatusRules};
+use crate::ops::{self, OpError};
+use crate::query::{self, Query, QueryError};
+
+/// How long the filter waits after a keystroke before recomputing.
+pub const FILTER_DEBOUNCE: Duration = Duration::from_millis(120);
+
+/// Payments shown before the full load finishes.
+pub const PREVIEW_PAYMENTS: usize = 200;
+
+/// The tabs, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tab {
+    /// Payments list.
+    Payments,
+    /// Invoices list.
+    Invoices,
+    /// Parties list.
+    Parties,
+    /// Saved filters.
+    Filters,
+    /// Aging and monthly totals.
+    Reports,
+    /// Overdue and due-soon invoices.
+    Reminders,
+}
+
+impl Tab {
+    /// Every tab in bar order.
+    pub const ALL: [Tab; 6] = [
+        Tab::Payments,
+        Tab::Invoices,
+        Tab::Parties,
+        Tab::Filters,
+        Tab::Reports,
+        Tab::Reminders,
+    ];
+
+    /// The tab's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Payments => "Payments",
+            Tab::Invoices => "Invoices",
+            Tab::Parties => "Parties",
+            Tab::Filters => "Filters",
+            Tab::Reports => "Reports",
+            Tab::Reminders => "Reminders",
+        }
+    }
+
+    /// Parses a tab name (`payments`, `reports`...) or its number (`1`-`6`).
+    pub fn from_name(s: &str) -> Option<Tab> {
+        let t = s.trim().to_ascii_lowercase();
+        Tab::ALL.into_iter().enumerate().find_map(|(i, tab)| {
+            (tab.title().to_ascii_lowercase() == t || (i + 1).to_string() == t).then_some(tab)
+        })
+    }
+
+    /// The list this tab shows, if it is a list tab.
+    pub fn list(self) -> Option<ListKind> {
+        match self {
+            Tab::Payments => Some(ListKind::Payments),
+            Tab::Invoices => Some(ListKind::Invoices),
+            Tab::Parties => Some(ListKind::Parties),
+            Tab::Reminders => Some(ListKind::Reminders),
+            Tab::Filters | Tab::Reports => None,
+        }
+    }
+
+    fn of_list(k: ListKind) -> Tab {
+        match k {
+            ListKind::Payments => Tab::Payments,
+            ListKind::Invoices => Tab::Invoices,
+            ListKind::Parties => Tab::Parties,
+            ListKind::Reminders => Tab::Reminders,
+        }
+    }
+
+    fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// One list's filter, sort, result and scroll position.
+#[derive(Clone, Debug)]
+pub struct ListState {
+    /// Which list.
+    pub kind: ListKind,
+    /// Filter text in force.
+    pub filter: String,
+    /// Parsed filter in force.
+    pub query: Query,
+    /// Fuzzy words of the filter, for highlighting.
+    pub words: Vec<String>,
+    /// Why the filter text being typed does not parse.
+    pub error: Option<QueryError>,
+    /// Sort.
+    pub sort: SortSpec,
+    /// The latest result.
+    pub result: ViewResult,
+    /// Whether a result has arrived for the current ledger.
+    pub fresh: bool,
+    /// Selected row.
+    pub selected: usize,
+    /// First visible row.
+    pub offset: usize,
+    /// Detail pane open.
+    pub detail: bool,
+    /// Visible rows at the last draw.
+    pub height: usize,
+    reset_on_result: bool,
+}
+
+impl ListState {
+    fn new(kind: ListKind) -> ListState {
+        ListState {
+            kind,
+            filter: String::new(),
+            query: Query::default(),
+            words: Vec::new(),
+            error: None,
+            sort: kind.default_sort(),
+            result: ViewResult::default(),
+            fresh: false,
+            selected: 0,
+            offset: 0,
+            detail: false,
+            height: 10,
+            reset_on_result: false,
+        }
+    }
+
+    /// Rows shown.
+    pub fn len(&self) -> usize {
+        self.result.rows.len()
+    }
+
+    /// Whether nothing is shown.
+    pub fn is_empty(&self) -> bool {
+        self.result.rows.is_empty()
+    }
+
+    /// Ledger position of the selected record.
+    pub fn selected_pos(&self) -> Option<usize> {
+        self.result.rows.get(self.selected).map(|&r| r as usize)
+    }
+
+    fn move_by(&mut self, d: isize) {
+        let n = self.len();
+        if n == 0 {
+            self.selected = 0;
+            return;
+        }
+        let s = (self.selected as isize + d).clamp(0, n as isize - 1);
+        self.selected = s as usize;
+    }
+
+    /// Keeps the selection inside the rows and visible in a viewport of `height`.
+    pub fn scroll_into_view(&mut self, height: usize) {
+        self.height = height.max(1);
+        let n = self.len();
+        if n == 0 {
+            self.selected = 0;
+            self.offset = 0;
+            return;
+        }
+        self.selected = self.selected.min(n - 1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        }
+        if self.selected >= self.offset + self.height {
+            self.offset = self.selected + 1 - self.height;
+        }
+        self.offset = self.offset.min(n.saturating_sub(1));
+    }
+}
+
+/// The filter bar while it is open.
+#[derive(Clone, Debug)]
+pub struct FilterBar {
+    /// The list it filters.
+    pub list: ListKind,
+    /// Text being typed.
+    pub input: TextInput,
+    /// Filter in force when the bar opened (restored on cancel).
+    pub original: String,
+    /// When to recompute (debounce).
+    pub deadline: Option<Instant>,
+}
+
+/// What a confirmation dialog does on "yes".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pending {
+    /// Close the form without saving.
+    Discard,
+    /// Save the form, creating the new party it names.
+    CreateParty,
+    /// Delete a record.
+    Delete(Target),
+    /// Delete an invoice and remove the allocations to it.
+    ForceDeleteInvoice(InvoiceId),
+    /// Delete a saved filter.
+    DeleteFilter(String),
+}
+
+/// A yes/no question.
+#[derive(Clone, Debug)]
+pub struct Confirm {
+    /// The question.
+    pub message: String,
+    /// What "yes" does.
+    pub on_yes: Pending,
+}
+
+/// A line for the user at the bottom of the screen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// Neutral.
+    Info(String),
+    /// Something worked.
+    Success(String),
+    /// Something failed.
+    Error(String),
+}
+
+impl Message {
+    /// The text.
+    pub fn text(&self) -> &str {
+        match self {
+            Message::Info(s) | Message::Success(s) | Message::Error(s) => s,
+        }
+    }
+}
+
+/// Screen areas from the last draw, for mouse hits.
+#[derive(Clone, Debug, Default)]
+pub struct HitAreas {
+    /// Tab bar entries.
+    pub tabs: Vec<(Rect, Tab)>,
+    /// Table body rows (without header).
+    pub rows: Rect,
+}
+
+/// Read-only data for drawing.
+#[derive(Clone, Copy)]
+pub struct DrawCtx<'a> {
+    /// The ledger.
+    pub ledger: &'a Ledger,
+    /// Styles.
+    pub styles: &'a Styles,
+    /// Status rules as of today.
+    pub rules: StatusRules,
+    /// Today.
+    pub today: Date,
+}
+
+/// What the app needs to start.
+pub struct AppConfig {
+    /// Storage.
+    pub persist: Arc<dyn Persistence>,
+    /// The as-of date.
+    pub today: Date,
+    /// Active keymap.
+    pub keymap: Keymap,
+    /// Resolved theme.
+    pub styles: Styles,
+    /// Problems found in config files, shown at start.
+    pub warnings: Vec<ConfigWarning>,
+    /// Filter to apply at start.
+    pub filter: Option<String>,
+    /// Tab to open (name or number).
+    pub tab: Option<String>,
+}
+
+/// The whole TUI state.
+pub struct App {
+    persist: Arc<dyn Persistence>,
+    /// As-of date.
+    pub today: Date,
+    /// Active keymap.
+    pub keymap: Keymap,
+    /// Theme styles.
+    pub styles: Styles,
+    ledger: Arc<Ledger>,
+    /// Whether the full ledger is in memory.
+    pub loaded: bool,
+    load_rx: Option<Receiver<anyhow::Result<Ledger>>>,
+    ids: IdSeq,
+    /// Active tab.
+    pub tab: Tab,
+    last_list: ListKind,
+    lists: Vec<ListState>,
+    /// Saved filters.
+    pub filters: Vec<SavedFilter>,
+    /// Selected saved filter.
+    pub filter_sel: usize,
+    /// Reports data.
+    pub report: Option<ReportData>,
+    report_stale: bool,
+    /// Scroll of the monthly report.
+    pub report_scroll: usize,
+    /// Open form.
+    pub form: Option<Form>,
+    form_open_req: Option<OpenKey>,
+    /// Open filter bar.
+    pub filter_bar: Option<FilterBar>,
+    /// Open dialog.
+    pub confirm: Option<Confirm>,
+    /// Help overlay scroll, when shown.
+    pub help: Option<usize>,
+    /// Keys of an unfinished sequence.
+    pub pending_keys: Vec<KeyChord>,
+    /// Bottom-line message.
+    pub message: Option<Message>,
+    /// Config problems.
+    pub warnings: Vec<ConfigWarning>,
+    undo: Vec<(String, ChangeSet)>,
+    worker: Worker,
+    quit: bool,
+    /// Spinner frame.
+    pub spinner: usize,
+    /// Mouse hit areas from the last draw.
+    pub hits: HitAreas,
+}
+
+fn op_err(e: OpError) -> String {
+    e.to_string()
+}
+
+impl App {
+    /// Starts the app: shows the newest payments and all parties at once and loads the
+    /// full ledger on a background thread.
+    pub fn new(cfg: AppConfig) -> App {
+        let mut message = None;
+        let (parties, recent) = match cfg.persist.preview(PREVIEW_PAYMENTS) {
+            Ok(x) => x,
+            Err(e) => {
+                message = Some(Message::Error(format!("cannot read the store: {e:#}")));
+                (Vec::new(), Vec::new())
+            }
+        };
+        let mut recent = recent;
+        recent.sort_by_key(|p| p.id);
+        let preview = Ledger::from_records(parties, Vec::new(), recent);
+        let filters = cfg.persist.saved_filters().unwrap_or_default();
+        let ids = cfg.persist.ids().unwrap_or_default();
+        let (tx, rx) = mpsc::channel();
+        let p2 = cfg.persist.clone();
+        let spawned = std::thread::Builder::new()
+            .name("paytrack-load".into())
+            .spawn(move || {
+                let _ = tx.send(p2.load());
+            });
+        if let Err(e) = spawned {
+            message = Some(Message::Error(format!("cannot start the loader: {e}")));
+        }
+        if let Some(w) = cfg.warnings.first() {
+            let more = cfg.warnings.len() - 1;
+            let extra = if more > 0 {
+                format!(" (+{more} more, see ?)")
+            } else {
+                String::new()
+            };
+            message = Some(Message::Error(format!("{w}{extra}")));
+        }
+        let mut app = App {
+            persist: cfg.persist,
+            today: cfg.today,
+            keymap: cfg.keymap,
+            styles: cfg.styles,
+            ledger: Arc::new(preview),
+            loaded: false,
+            load_rx: Some(rx),
+            ids,
+            tab: Tab::Payments,
+            last_list: ListKind::Payments,
+            lists: ListKind::ALL.iter().map(|k| ListState::new(*k)).collect(),
+            filters,
+            filter_sel: 0,
+            report: None,
+            report_stale: true,
+            report_scroll: 0,
+            form: None,
+            form_open_req: None,
+            filter_bar: None,
+            confirm: None,
+            help: None,
+            pending_keys: Vec::new(),
+            message,
+            warnings: cfg.warnings,
+            undo: Vec::new(),
+            worker: Worker::start(),
+            quit: false,
+            spinner: 0,
+            hits: HitAreas::default(),
+        };
+        if let Some(t) = cfg.tab.as_deref() {
+            match Tab::from_name(t) {
+                Some(tab) => app.tab = tab,
+                None => {
+                    app.message = Some(Message::Error(format!(
+                    "unknown tab '{t}' (payments, invoices, parties, filters, reports, reminders)"
+                )))
+                }
+            }
+        }
+        if let Some(k) = app.tab.list() {
+            app.last_list = k;
+        }
+        if let Some(f) = cfg.filter.as_deref() {
+            let k = app.last_list;
+            if let Err(e) = app.set_filter(k, f) {
+                app.message = Some(Message::Error(format!("filter: {}", e.message)));
+            }
+        }
+        app.refresh_visible();
+        app
+    }
+
+    /// The ledger in memory (the preview until the full load finishes).
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The state of a list.
+    pub fn list(&self, k: ListKind) -> &ListState {
+        &self.lists[k.index()]
+    }
+
+    fn list_mut(&mut self, k: ListKind) -> &mut ListState {
+        &mut self.lists[k.index()]
+    }
+
+    /// What a screen needs to draw list `k`: read access to the data and the list's
+    /// scroll state.
+    pub fn draw_parts(&mut self, k: ListKind) -> (DrawCtx<'_>, &mut ListState) {
+        let ctx = DrawCtx {
+            ledger: &self.ledger,
+            styles: &self.styles,
+            rules: StatusRules::new(self.today),
+            today: self.today,
+        };
+        (ctx, &mut self.lists[k.index()])
+    }
+
+    /// Status rules as of today.
+    pub fn rules(&self) -> StatusRules {
+        StatusRules::new(self.today)
+    }
+
+    /// Whether the app should exit.
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// Whether background work is running (for the progress indicator).
+    pub fn busy(&self) -> bool {
+        !self.loaded
+            || self.worker.busy()
+            || self
+                .filter_bar
+                .as_ref()
+                .is_some_and(|b| b.deadline.is_some())
+    }
+
+    /// Whether the list `k` is being recomputed.
+    pub fn computing(&self, k: ListKind) -> bool {
+        self.worker.is_pending(Slot::View(k))
+    }
+
+    /// Whether the reports are being computed.
+    pub fn report_pending(&self) -> bool {
+        self.worker.is_pending(Slot::Report)
+    }
+
+    /// The undo labels, newest last.
+    pub fn undo_labels(&self) -> Vec<&str> {
+        self.undo.iter().map(|(l, _)| l.as_str()).collect()
+    }
+
+    /// The list the current tab shows.
+    pub fn current_list(&self) -> Option<ListKind> {
+        self.tab.list()
+    }
+
+    // ---- background work -------------------------------------------------------------
+
+    fn request(&mut self, k: ListKind, target: Option<Target>) {
+        let l = &self.lists[k.index()];
+        let job = Job::View {
+            kind: k,
+            ledger: self.ledger.clone(),
+            query: l.query.clone(),
+            sort: l.sort,
+            rules: self.rules(),
+            target,
+        };
+        self.worker.submit(job);
+    }
+
+    fn selected_target(&self, k: ListKind) -> Option<Target> {
+        let l = self.list(k);
+        let pos = l.selected_pos()?;
+        match k {
+            ListKind::Payments => self
+                .ledger
+                .payments()
+                .get(pos)
+                .map(|p| Target::Payment(p.id)),
+            ListKind::Invoices | ListKind::Reminders => self
+                .ledger
+                .invoices()
+                .get(pos)
+                .map(|i| Target::Invoice(i.id)),
+            ListKind::Parties => self.ledger.parties().get(pos).map(|p| Target::Party(p.id)),
+        }
+    }
+
+    /// Recomputes what the current tab shows if it is out of date.
+    fn refresh_visible(&mut self) {
+        if let Some(k) = self.tab.list() {
+            if !self.lists[k.index()].fresh && !self.worker.is_pending(Slot::View(k)) {
+                let t = self.selected_target(k);
+                self.request(k, t);
+            }
+        }
+        if self.tab == Tab::Reports && self.report_stale && !self.worker.is_pending(Slot::Report) {
+            self.worker.submit(Job::Report {
+                ledger: self.ledger.clone(),
+                today: self.today,
+            });
+        }
+    }
+
+    fn ledger_changed(&mut self, target: Option<Target>) {
+        for l in &mut self.lists {
+            l.fresh = false;
+        }
+        self.report_stale = true;
+        if let Some(k) = self.tab.list() {
+            let t = target.or_else(|| self.selected_target(k));
+            self.request(k, t);
+        }
+        self.refresh_visible();
+        self.form_open_req = None;
+    }
+
+    fn on_done(&mut self, output: Output) {
+        match output {
+            Output::View(k, r) => {
+                let l = self.list_mut(k);
+                let target = r.target_row;
+                l.result = *r;
+                l.fresh = true;
+                if l.reset_on_result {
+                    l.selected = 0;
+                    l.offset = 0;
+                    l.reset_on_result = false;
+                } else if let Some(t) = target {
+                    l.selected = t;
+                }
+                let h = l.height;
+                l.scroll_into_view(h);
+            }
+            Output::Report(r) => {
+                self.report = Some(*r);
+                self.report_stale = false;
+            }
+            Output::OpenInvoices(key, ids) => {
+                let ctx = FormCtx {
+                    ledger: &self.ledger,
+                    today: self.today,
+                };
+                if let Some(f) = self.form.as_mut() {
+                    f.set_open_invoices(ctx, key, ids);
+                }
+            }
+        }
+    }
+
+    fn poll_load(&mut self) -> bool {
+        let Some(rx) = &self.load_rx else {
+            return false;
+        };
+        match rx.try_recv() {
+            Ok(res) => {
+                self.load_rx = None;
+                self.finish_load(res);
+                true
+            }
+            Err(mpsc::TryRecvError::Empty) => false,
+            Err(mpsc::TryRecvError::Disconnected) => {
+                self.load_rx = None;
+                self.finish_load(Err(anyhow::anyhow!("the loader stopped")));
+                true
+            }
+        }
+    }
+
+    fn finish_load(&mut self, res: anyhow::Result<Ledger>) {
+        match res {
+            Ok(l) => {
+                self.ledger = Arc::new(l);
+                self.loaded = true;
+                if let Ok(ids) = self.persist.ids() {
+                    self.ids = ids;
+                }
+                self.ids.cover(&self.ledger);
+                self.ledger_changed(None);
+            }
+            Err(e) => {
+                self.message = Some(Message::Error(format!(
+                    "could not load the store: {e:#} (showing recent payments only)"
+                )));
+            }
+        }
+    }
+
+    /// Applies finished background work and due debounced filters. Returns whether
+    /// anything changed on screen.
+    pub fn tick(&mut self, now: Instant) -> bool {
+        let mut changed = self.poll_load();
+        if let Some(bar) = &self.filter_bar {
+            if bar.deadline.is_some_and(|d| now >= d) {
+                self.apply_bar();
+                changed = true;
+            }
+        }
+        while let Some(d) = self.worker.try_recv() {
+            self.on_done(d.output);
+            changed = true;
+        }
+        if changed {
+            self.refresh_visible();
+            self.request_open_invoices();
+        }
+        if self.busy() {
+            self.spinner = self.spinner.wrapping_add(1);
+        }
+        changed
+    }
+
+    /// How long the event loop may sleep before the next [`App::tick`].
+    pub fn next_wakeup(&self, now: Instant) -> Duration {
+        if let Some(d) = self.filter_bar.as_ref().and_then(|b| b.deadline) {
+            return d
+                .saturating_duration_since(now)
+                .min(Duration::from_millis(100));
+        }
+        if self.busy() {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_millis(1000)
+        }
+    }
+
+    /// Blocks until the full load, every pending filter and every requested computation
+    /// are done (tests and scripted use). Gives up after `timeout`.
+    pub fn settle(&mut self, timeout: Duration) {
+        let end = Instant::now() + timeout;
+        if let Some(b) = self.filter_bar.as_mut() {
+            if b.deadline.is_some() {
+                b.deadline = Some(Instant::now());
+            }
+        }
+        loop {
+            self.tick(Instant::now());
+            if let Some(rx) = &self.load_rx {
+                let left = end.saturating_duration_since(Instant::now());
+                if let Ok(res) = rx.recv_timeout(left) {
+                    self.load_rx = None;
+                    self.finish_load(res);
+                }
+                continue;
+            }
+            if !self.worker.busy() {
+                self.tick(Instant::now());
+                if !self.worker.busy() {
+                    return;
+                }
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            if let Some(d) = self.worker.recv_timeout(left) {
+                self.on_done(d.output);
+                self.refresh_visible();
+                self.request_open_invoices();
+            }
+        }
+    }
+
+    fn request_open_invoices(&mut self) {
+        let Some(form) = &self.form else {
+            return;
+        };
+        let Some(key) = form.open_key(&self.ledger) else {
+            return;
+        };
+        let have = form.open_invoices.as_ref().map(|(k, _)| *k);
+        if have == Some(key) || self.form_open_req == Some(key) {
+            return;
+        }
+        self.form_open_req = Some(key);
+        self.worker.submit(Job::OpenInvoices {
+            ledger: self.ledger.clone(),
+            party: key.0,
+            currency: key.1,
+            direction: key.2,
+            today: self.today,
+        });
+    }
+
+    // ---- filters ---------------------------------------------------------------------
+
+    /// Sets a list's filter and recomputes it. Errors leave the old filter in force.
+    pub fn set_filter(&mut self, k: ListKind, text: &str) -> Result<(), QueryError> {
+        let parsed = query::parse(text).and_then(|q| {
+            q.check_applies(k.record_kind())?;
+            Ok(q)
+        });
+        match parsed {
+            Ok(q) => {
+                let l = self.list_mut(k);
+                l.words = q.fuzzy_words();
+                l.query = q;
+                l.filter = text.trim().to_string();
+                l.error = None;
+                l.fresh = false;
+                l.reset_on_result = true;
+                self.request(k, None);
+                Ok(())
+            }
+            Err(e) => {
+                self.list_mut(k).error = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    fn apply_bar(&mut self) {
+        let Some(bar) = self.filter_bar.as_mut() else {
+            return;
+        };
+        bar.deadline = None;
+        let (k, text) = (bar.list, bar.input.text().to_string());
+        if self.list(k).filter == text.trim() && self.list(k).error.is_none() {
+            return;
+        }
+        let _ = self.set_filter(k, &text);
+    }
+
+    fn open_filter_bar(&mut self) {
+        let Some(k) = self.tab.list() else {
+            self.message = Some(Message::Info("the filter bar works on lists".into()));
+            return;
+        };
+        let cur = self.list(k).filter.clone();
+        self.filter_bar = Some(FilterBar {
+            list: k,
+            input: TextInput::new(&cur),
+            original: cur,
+            deadline: None,
+        });
+    }
+
+    fn filter_bar_action(&mut self, a: Action) {
+        let Some(bar) = self.filter_bar.as_mut() else {
+            return;
+        };
+        match a {
+            Action::Submit => {
+                self.apply_bar();
+                let k = self.filter_bar.as_ref().map(|b| b.list);
+                if let Some(k) = k {
+                    if self.list(k).error.is_some() {
+                        // keep the bar open so the error can be fixed
+                        return;
+                    }
+                }
+                self.filter_bar = None;
+            }
+            Action::Cancel | Action::Close => {
+                let (k, orig) = (bar.list, bar.original.clone());
+                self.filter_bar = None;
+                self.list_mut(k).error = None;
+                if self.list(k).filter != orig {
+                    let _ = self.set_filter(k, &orig);
+                }
+            }
+            other => {
+                if let Some(changed) = bar.input.apply(other) {
+                    if changed {
+                        self.filter_edited();
+                    }
+                }
+            }
+        }
+    }
+
+    fn filter_edited(&mut self) {
+        let Some(bar) = self.filter_bar.as_mut() else {
+            return;
+        };
+        bar.deadline = Some(Instant::now() + FILTER_DEBOUNCE);
+        let k = bar.list;
+        // Parsing is cheap: show errors at once, evaluate after the debounce.
+        let err = query::parse(bar.input.text())
+            .and_then(|q| q.check_applies(k.record_kind()))
+            .err();
+        self.list_mut(k).error = err;
+    }
+
+    fn apply_saved(&mut self, f: &SavedFilter) {
+        let k = self.tab.list().unwrap_or(self.last_list);
+        self.switch_tab(Tab::of_list(k));
+        match self.set_filter(k, &f.query) {
+            Ok(()) => self.message = Some(Message::Info(format!("filter '{}' applied", f.name))),
+            Err(e) => {
+                self.message = Some(Message::Error(format!(
+                    "filter '{}' does not apply here: {}",
+                    f.name, e.message
+                )))
+            }
+        }
+    }
+
+    // ---- keys and mouse --------------------------------------------------------------
+
+    /// The keymap contexts in force, most specific first.
+    pub fn contexts(&self) -> Vec<Context> {
+        if self.confirm.is_some() || self.help.is_some() {
+            vec![Context::Dialog]
+        } else if self.form.is_some() {
+            vec![Context::Form]
+        } else if self.filter_bar.is_some() {
+            vec![Context::Filter]
+        } else {
+            vec![Context::List, Context::Global]
+        }
+    }
+
+    /// Handles a key press.
+    pub fn handle_key(&mut self, ev: KeyEvent) {
+        if ev.kind == KeyEventKind::Release {
+            return;
+        }
+        let chord = KeyChord::from_event(&ev);
+        let ctxs = self.contexts();
+        self.pending_keys.push(chord);
+        match self.keymap.lookup(&ctxs, &self.pending_keys) {
+            Lookup::Action(a) => {
+                self.pending_keys.clear();
+                self.update(a);
+            }
+            Lookup::Pending => {}
+            Lookup::Unbound => {
+                let single = self.pending_keys.len() == 1;
+                self.pending_keys.clear();
+                if !single {
+                    return;
+                }
+                let modal = ctxs[0] != Context::List;
+                let special = chord
+                    .mods
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+                    || matches!(chord.code, KeyCode::F(_));
+                if modal && special {
+                    if let Lookup::Action(a) = self.keymap.lookup(&[Context::Global], &[chord]) {
+                        self.update(a);
+                        return;
+                    }
+                }
+                if ctxs[0].is_text() {
+                    if let Some(c) = chord.text_char() {
+                        self.type_char(c);
+                    }
+                }
+            }
+        }
+    }
+
+    fn type_char(&mut self, c: char) {
+        if let Some(f) = self.form.as_mut() {
+            let ctx = FormCtx {
+                ledger: &self.ledger,
+                today: self.today,
+            };
+            f.type_char(ctx, c);
+            f.error = None;
+            self.request_open_invoices();
+        } else if let Some(bar) = self.filter_bar.as_mut() {
+            bar.input.insert(c);
+            self.filter_edited();
+        }
+    }
+
+    /// Handles pasted text (bracketed paste).
+    pub fn handle_paste(&mut self, s: &str) {
+        let line: String = s.lines().collect::<Vec<_>>().join(" ");
+        if let Some(f) = self.form.as_mut() {
+            let ctx = FormCtx {
+                ledger: &self.ledger,
+                today: self.today,
+            };
+            f.paste(ctx, &line);
+            self.request_open_invoices();
+        } else if let Some(bar) = self.filter_bar.as_mut() {
+            bar.input.insert_str(&line);
+            self.filter_edited();
+        }
+    }
+
+    /// Handles a mouse event: clicks on the tab bar and rows, wheel scrolling.
+    pub fn handle_mouse(&mut self, m: MouseEvent) {
+        if self.form.is_some() || self.confirm.is_some() || self.help.is_some() {
+            return;
+        }
+        match m.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                let hit = self
+                    .hits
+                    .tabs
+                    .iter()
+                    .find(|(r, _)| r.contains((m.column, m.row).into()))
+                    .map(|(_, t)| *t);
+                if let Some(t) = hit {
+                    self.switch_tab(t);
+                    return;
+                }
+                let rows = self.hits.rows;
+                if rows.contains((m.column, m.row).into()) {
+                    let i = (m.row - rows.y) as usize;
+                    if let Some(k) = self.tab.list() {
+                        let l = self.list_mut(k);
+                        let sel = l.offset + i;
+                        if sel < l.len() {
+                            l.selected = sel;
+                        }
+                    } else if self.tab == Tab::Filters && i < self.filters.len() {
+                        self.filter_sel = i;
+                    }
+                }
+            }
+            MouseEventKind::ScrollDown => {
+                for _ in 0..3 {
+                    self.update(Action::Down);
+                }
+            }
+            MouseEventKind::ScrollUp => {
+                for _ in 0..3 {
+                    self.update(Action::Up);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ---- update ----------------------------------------------------------------------
+
+    fn switch_tab(&mut self, t: Tab) {
+        self.tab = t;
+        if let Some(k) = t.list() {
+            self.last_list = k;
+        }
+        self.refresh_visible();
+    }
+
+    /// Applies an action to the state.
+    pub fn update(&mut self, a: Action) {
+        if a == Action::Quit && self.confirm.is_none() && self.help.is_none() {
+            self.quit = true;
+            return;
+        }
+        if self.confirm.is_some() {
+            self.confirm_action(a);
+            return;
+        }
+        if let Some(scroll) = self.help {
+            self.help = match a {
+                Action::Up => Some(scroll.saturating_sub(1)),
+                Action::Down => Some(scroll + 1),
+                Action::PageUp => Some(scroll.saturating_sub(10)),
+                Action::PageDown => Some(scroll + 10),
+                Action::Quit
+                | Action::Help
+                | Action::Close
+                | Action::Deny
+                | Action::Cancel
+                | Action::Confirm => None,
+                _ => Some(scroll),
+            };
+            return;
+        }
+        if self.form.is_some() {
+            self.form_action(a);
+            return;
+        }
+        if self.filter_bar.is_some() {
+            self.filter_bar_action(a);
+            return;
+        }
+        self.message_clear_on(a);
+        match a {
+            Action::Help => self.help = Some(0),
+            Action::NextTab => self.switch_tab(Tab::ALL[(self.tab.index() + 1) % 6]),
+            Action::PrevTab => self.switch_tab(Tab::ALL[(self.tab.index() + 5) % 6]),
+            Action::TabPayments => self.switch_tab(Tab::Payments),
+            Action::TabInvoices => self.switch_tab(Tab::Invoices),
+            Action::TabParties => self.switch_tab(Tab::Parties),
+            Action::TabFilters => self.switch_tab(Tab::Filters),
+            Action::TabReports => self.switch_tab(Tab::Reports),
+            Action::TabReminders => self.switch_tab(Tab::Reminders),
+            Action::Undo => self.undo(),
+            Action::Filter => self.open_filter_bar(),
+            Action::ClearFilter => {
+                if let Some(k) = self.tab.list() {
+                    let _ = self.set_filter(k, "");
+                }
+            }
+            Action::AddPayment => self.open_form(FormKind::Payment(None)),
+            Action::AddInvoice => self.open_form(FormKind::Invoice(None)),
+            Action::AddParty => self.open_form(FormKind::Party(None)),
+            _ => match self.tab {
+                Tab::Filters => self.filters_action(a),
+                Tab::Reports => self.reports_action(a),
+                _ => self.list_action(a),
+            },
+        }
+    }
+
+    fn message_clear_on(&mut self, a: Action) {
+        if matches!(
+            a,
+            Action::Up | Action::Down | Action::NextTab | Action::PrevTab | Action::Open
+        ) && !matches!(self.message, Some(Message::Error(_)))
+        {
+            self.message = None;
+        }
+    }
+
+    fn list_action(&mut self, a: Action) {
+        let Some(k) = self.tab.list() else {
+            return;
+        };
+        if let Some(n) = a.pin() {
+            if let Some(f) = self.filters.iter().find(|f| f.pin == Some(n)).cloned() {
+                self.apply_saved(&f);
+            } else {
+                self.message = Some(Message::Info(format!("no filter pinned to {n}")));
+            }
+            return;
+        }
+        let page = self.list(k).height.max(1) as isize;
+        let l = self.list_mut(k);
+        match a {
+            Action::Up => l.move_by(-1),
+            Action::Down => l.move_by(1),
+            Action::PageUp => l.move_by(-page),
+            Action::PageDown => l.move_by(page),
+            Action::HalfPageUp => l.move_by(-(page / 2).max(1)),
+            Action::HalfPageDown => l.move_by((page / 2).max(1)),
+            Action::Top => l.selected = 0,
+            Action::Bottom => l.selected = l.len().saturating_sub(1),
+            Action::Open => l.detail = !l.detail,
+            Action::Close => {
+                if l.detail {
+                    l.detail = false;
+                } else if !l.filter.is_empty() {
+                    let _ = self.set_filter(k, "");
+                }
+            }
+            Action::SortNext | Action::SortReverse => {
+                if a == Action::SortNext {
+                    let n = k.sort_columns().len();
+                    l.sort.column = (l.sort.column + 1) % n;
+                } else {
+                    l.sort.desc = !l.sort.desc;
+                }
+                l.fresh = false;
+                let t = self.selected_target(k);
+                self.request(k, t);
+            }
+            Action::SaveFilter => {
+                let q = self.list(k).filter.clone();
+                if q.is_empty() {
+                    self.message = Some(Message::Info(
+                        "type a filter with / first, then save it".into(),
+                    ));
+                } else {
+                    self.open_filter_form(None, &q);
+                }
+            }
+            Action::Add => self.open_form(match k {
+                ListKind::Payments => FormKind::Payment(None),
+                ListKind::Invoices | ListKind::Reminders => FormKind::Invoice(None),
+                ListKind::Parties => FormKind::Party(None),
+            }),
+            Action::Edit => match self.selected_target(k) {
+                Some(Target::Payment(id)) => self.open_form(FormKind::Payment(Some(id))),
+                Some(Target::Invoice(id)) => self.open_form(FormKind::Invoice(Some(id))),
+                Some(Target::Party(id)) => self.open_form(FormKind::Party(Some(id))),
+                None => {}
+            },
+            Action::Delete => {
+                if !self.loaded {
+                    self.message =
+                        Some(Message::Info("still loading; try again in a moment".into()));
+                    return;
+                }
+                if let Some(t) = self.selected_target(k) {
+                    let what = self.describe(t);
+                    self.confirm = Some(Confirm {
+                        message: format!("Delete {what}?"),
+                        on_yes: Pending::Delete(t),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn describe(&self, t: Target) -> String {
+        let l = &self.ledger;
+        match t {
+            Target::Payment(id) => l.payment(id).map_or_else(
+                || format!("payment #{id}"),
+                |p| {
+                    format!(
+                        "payment of {} {} from {} on {}",
+                        p.currency.format(p.amount),
+                        p.currency,
+                        crate::text::sanitize(l.party_name(p.party)),
+                        crate::domain::format_date(p.date)
+                    )
+                },
+            ),
+            Target::Invoice(id) => l.invoice(id).map_or_else(
+                || format!("invoice #{id}"),
+                |i| format!("invoice {}", crate::text::sanitize(&i.number)),
+            ),
+            Target::Party(id) => l.party(id).map_or_else(
+                || format!("party #{id}"),
+                |p| format!("party '{}'", crate::text::sanitize(&p.name)),
+            ),
+        }
+    }
+
+    fn filters_action(&mut self, a: Action) {
+        let n = self.filters.len();
+        match a {
+            Action::Up => self.filter_sel = self.filter_sel.saturating_sub(1),
+            Action::Down => self.filter_sel = (self.filter_sel + 1).min(n.saturating_sub(1)),
+            Action::Top => self.filter_sel = 0,
+            Action::Bottom => self.filter_sel = n.saturating_sub(1),
+            Action::Open => {
+                if let Some(f) = self.filters.get(self.filter_sel).cloned() {
+                    self.apply_saved(&f);
+                }
+            }
+            Action::Add | Action::SaveFilter => {
+                let q = self.list(self.last_list).filter.clone();
+                self.open_filter_form(None, &q);
+            }
+            Action::Edit => {
+                if let Some(f) = self.filters.get(self.filter_sel).cloned() {
+                    self.open_filter_form(Some(&f), "");
+                }
+            }
+            Action::Delete => {
+                if let Some(f) = self.filters.get(self.filter_sel) {
+                    self.confirm = Some(Confirm {
+                        message: format!(
+                            "Delete saved filter '{}'?",
+                            crate::text::sanitize(&f.name)
+                        ),
+                        on_yes: Pending::DeleteFilter(f.name.clone()),
+                    });
+                }
+            }
+            a if a.pin().is_some() => {
+                let n = a.pin();
+                if let Some(f) = self.filters.iter().find(|f| f.pin == n).cloned() {
+                    self.apply_saved(&f);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn reports_action(&mut self, a: Action) {
+        match a {
+            Action::Up => self.report_scroll = self.report_scroll.saturating_sub(1),
+            Action::Down => self.report_scroll = (self.report_scroll + 1).min(11),
+            Action::Top => self.report_scroll = 0,
+            Action::Add => self.open_form(FormKind::Payment(None)),
+            _ => {}
+        }
+    }
+
+    // ---- forms -----------------------------------------------------------------------
+
+    fn form_ctx(&self) -> FormCtx<'_> {
+        FormCtx {
+            ledger: &self.ledger,
+            today: self.today,
+        }
+    }
+
+    fn open_form(&mut self, kind: FormKind) {
+        if !self.loaded {
+            self.message = Some(Message::Info(
+                "still loading the ledger; try again in a moment".into(),
+            ));
+            return;
+        }
+        let ctx = self.form_ctx();
+        let form = match kind {
+            FormKind::Payment(id) => Form::payment(ctx, id, None),
+            FormKind::Invoice(id) => Form::invoice(ctx, id, None),
+            FormKind::Party(id) => Form::party(ctx, id),
+            FormKind::Filter(_) => return,
+        };
+        self.form = Some(form);
+        self.form_open_req = None;
+        self.request_open_invoices();
+    }
+
+    fn open_filter_form(&mut self, existing: Option<&SavedFilter>, query: &str) {
+        let ctx = self.form_ctx();
+        self.form = Some(Form::filter(ctx, existing, query));
+    }
+
+    fn form_action(&mut self, a: Action) {
+        match a {
+            Action::Submit => self.save_form(),
+            Action::Cancel | Action::Close => {
+                if self.form.as_ref().is_some_and(|f| f.dirty) {
+                    self.confirm = Some(Confirm {
+                        message: "Discard your changes?".into(),
+                        on_yes: Pending::Discard,
+                    });
+                } else {
+                    self.form = None;
+                }
+            }
+            Action::NextField
+                if self
+                    .form
+                    .as_ref()
+                    .is_some_and(|f| f.on_last_field() && f.selected.is_none()) =>
+            {
+                self.save_form()
+            }
+            other => {
+                let ctx = FormCtx {
+                    ledger: &self.ledger,
+                    today: self.today,
+                };
+                if let Some(f) = self.form.as_mut() {
+                    f.apply(ctx, other);
+                }
+                self.request_open_invoices();
+            }
+        }
+    }
+
+    fn save_form(&mut self) {
+        let Some(form) = self.form.as_ref() else {
+            return;
+        };
+        let ctx = self.form_ctx();
+        if let Some((label, e)) = form.first_error() {
+            let msg = format!("{label}: {e}");
+            if let Some(f) = self.form.as_mut() {
+                f.error = Some(msg);
+            }
+            return;
+        }
+        if let Some(name) = form.creates_party(&self.ledger) {
+            if !form.create_party_ok {
+                self.confirm = Some(Confirm {
+                    message: format!(
+                        "'{}' is not a party yet. Create it?",
+                        crate::text::sanitize(&name)
+                    ),
+                    on_yes: Pending::CreateParty,
+                });
+                return;
+            }
+        }
+        let mut ids = self.ids;
+        let today = self.today;
+        let l: &Ledger = &self.ledger;
+        let planned: Result<(ChangeSet, Option<Target>, String), String> = match &form.kind {
+            FormKind::Payment(id) => form.payment_input(ctx).and_then(|input| match id {
+                None => ops::add_payment(l, &mut ids, &input, today)
+                    .map(|(s, id)| (s, Some(Target::Payment(id)), "added payment".to_string()))
+                    .map_err(op_err),
+                Some(id) => ops::update_payment(l, &mut ids, *id, &input, today)
+                    .map(|s| (s, Some(Target::Payment(*id)), "edited payment".to_string()))
+                    .map_err(op_err),
+            }),
+            FormKind::Invoice(id) => form.invoice_input(ctx).and_then(|input| match id {
+                None => ops::add_invoice(l, &mut ids, &input)
+                    .map(|(s, id)| {
+                        (
+                            s,
+                            Some(Target::Invoice(id)),
+                            format!("added invoice {}", input.number),
+                        )
+                    })
+                    .map_err(op_err),
+                Some(id) => ops::update_invoice(l, &mut ids, *id, &input)
+                    .map(|s| {
+                        (
+                            s,
+                            Some(Target::Invoice(*id)),
+                            format!("edited invoice {}", input.number),
+                        )
+                    })
+                    .map_err(op_err),
+            }),
+            FormKind::Party(id) => form.party_input().and_then(|input| match id {
+                None => ops::add_party(l, &mut ids, &input)
+                    .map(|(s, id)| {
+                        (
+                            s,
+                            Some(Target::Party(id)),
+                            format!("added party {}", input.name),
+                        )
+                    })
+                    .map_err(op_err),
+                Some(id) => ops::update_party(l, *id, &input)
+                    .map(|s| {
+                        (
+                            s,
+                            Some(Target::Party(*id)),
+                            format!("edited party {}", input.name),
+                        )
+                    })
+                    .map_err(op_err),
+            }),
+            FormKind::Filter(orig) => form.filter_input().map(|f| {
+                let mut set = ChangeSet::new();
+                if let Some(o) = orig {
+                    if *o != f.name {
+                        set.push(crate::domain::Change::DeleteFilter(o.clone()));
+                    }
+                }
+                if let Some(pin) = f.pin {
+                    for other in self
+                        .filters
+                        .iter()
+                        .filter(|x| x.pin == Some(pin) && x.name != f.name)
+                    {
+                        set.push(crate::domain::Change::PutFilter(SavedFilter {
+                            pin: None,
+                            ..other.clone()
+                        }));
+                    }
+                }
+                let label = format!("saved filter '{}'", f.name);
+                set.push(crate::domain::Change::PutFilter(f));
+                (set, None, label)
+            }),
+        };
+        let is_filter = matches!(form.kind, FormKind::Filter(_));
+        match planned {
+            Err(e) => {
+                if let Some(f) = self.form.as_mut() {
+                    f.error = Some(e);
+                }
+            }
+            Ok((set, target, label)) => {
+                let res = if is_filter {
+                    self.commit_filters(&set)
+                } else {
+                    self.commit(set, &label, target)
+                };
+                match res {
+                    Ok(()) => {
+                        self.form = None;
+                        self.message = Some(Message::Success(format!("saved: {label}")));
+                    }
+                    Err(e) => {
+                        if let Some(f) = self.form.as_mut() {
+                            f.error = Some(e);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn commit_filters(&mut self, set: &ChangeSet) -> Result<(), String> {
+        self.persist
+            .commit(set)
+            .map_err(|e| format!("could not save: {e:#}"))?;
+        for c in &set.changes {
+            match c {
+                crate::domain::Change::PutFilter(f) => {
+                    self.filters.retain(|x| x.name != f.name);
+                    self.filters.push(f.clone());
+                }
+                crate::domain::Change::DeleteFilter(n) => self.filters.retain(|x| &x.name != n),
+                _ => {}
+            }
+        }
+        self.filters.sort_by(|a, b| a.name.cmp(&b.name));
+        self.filter_sel = self.filter_sel.min(self.filters.len().saturating_sub(1));
+        Ok(())
+    }
+
+    /// Commits a change set, applies it in memory and remembers how to undo it.
+    fn commit(
+        &mut self,
+        set: ChangeSet,
+        label: &str,
+        target: Option<Target>,
+    ) -> Result<(), String> {
+        let undo = set.inverse(&self.ledger);
+        self.persist
+            .commit(&set)
+            .map_err(|e| format!("could not save: {e:#}"))?;
+        if let Some(ids) = set.ids {
+            self.ids = ids;
+        }
+        Arc::make_mut(&mut self.ledger).apply(&set);
+        if !undo.changes.is_empty() {
+            self.undo.push((label.to_string(), undo));
+        }
+        self.ledger_changed(target);
+        Ok(())
+    }
+
+    fn undo(&mut self) {
+        let Some((label, set)) = self.undo.pop() else {
+            self.message = Some(Message::Info("nothing to undo".into()));
+            return;
+        };
+        match self.persist.commit(&set) {
+            Ok(()) => {
+                Arc::make_mut(&mut self.ledger).apply(&set);
+                self.ledger_changed(None);
+                self.message = Some(Message::Success(format!("undone: {label}")));
+            }
+            Err(e) => {
+                self.message = Some(Message::Error(format!("could not undo: {e:#}")));
+                self.undo.push((label, set));
+            }
+        }
+    }
+
+    fn confirm_action(&mut self, a: Action) {
+        let yes = matches!(a, Action::Confirm);
+        let no = matches!(
+            a,
+            Action::Deny | Action::Cancel | Action::Close | Action::Quit
+        );
+        if !yes && !no {
+            return;
+        }
+        let Some(c) = self.confirm.take() else {
+            return;
+        };
+        if no {
+            return;
+        }
+        match c.on_yes {
+            Pending::Discard => self.form = None,
+            Pending::CreateParty => {
+                if let Some(f) = self.form.as_mut() {
+                    f.create_party_ok = true;
+                }
+                self.save_form();
+            }
+            Pending::Delete(t) => self.delete(t, false),
+            Pending::ForceDeleteInvoice(id) => self.delete(Target::Invoice(id), true),
+            Pending::DeleteFilter(name) => {
+                let set = ChangeSet {
+                    changes: vec![crate::domain::Change::DeleteFilter(name.clone())],
+                    ids: None,
+                };
+                match self.commit_filters(&set) {
+                    Ok(()) => {
+                        self.message = Some(Message::Success(format!("deleted filter '{name}'")))
+                    }
+                    Err(e) => self.message = Some(Message::Error(e)),
+                }
+            }
+        }
+    }
+
+    fn delete(&mut self, t: Target, force: bool) {
+        let what = self.describe(t);
+        let planned = match t {
+            Target::Payment(id) => ops::delete_payment(&self.ledger, id),
+            Target::Invoice(id) => ops::delete_invoice(&self.ledger, id, force),
+            Target::Party(id) => ops::delete_party(&self.ledger, id, false),
+        };
+        match planned {
+            Ok(set) => match self.commit(set, &format!("deleted {what}"), None) {
+                Ok(()) => {
+                    self.message = Some(Message::Success(format!("deleted {what} (u undoes)")))
+                }
+                Err(e) => self.message = Some(Message::Error(e)),
+            },
+            Err(OpError::InUse(_)) if matches!(t, Target::Invoice(_)) && !force => {
+                if let Target::Invoice(id) = t {
+                    self.confirm = Some(Confirm {
+                        message: format!(
+                            "{what} has payments allocated to it. Delete it and turn those allocations into credit?"
+                        ),
+                        on_yes: Pending::ForceDeleteInvoice(id),
+                    });
+                }
+            }
+            Err(e) => self.message = Some(Message::Error(e.to_string())),
+        }
+    }
+}

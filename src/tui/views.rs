@@ -1,0 +1,476 @@
+//! What a list shows: filter, sort and totals over the whole ledger. Runs on the worker
+//! thread; the result is row indices into the ledger's record slices (`u32`), so the UI
+//! only ever touches the rows it draws.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::domain::ledger::Ledger;
+use crate::domain::{Currency, Direction, Invoice, InvoiceId, InvoiceKind, PartyId, StatusRules};
+use crate::query::{self, EvalContext, Query};
+
+/// The lists that are filtered and sorted on the worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ListKind {
+    /// Payments.
+    Payments,
+    /// Invoices and bills.
+    Invoices,
+    /// Parties.
+    Parties,
+    /// Overdue and due-soon invoices.
+    Reminders,
+}
+
+impl ListKind {
+    /// Every list.
+    pub const ALL: [ListKind; 4] = [
+        ListKind::Payments,
+        ListKind::Invoices,
+        ListKind::Parties,
+        ListKind::Reminders,
+    ];
+
+    /// Position in [`ListKind::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The record kind the filter language evaluates for this list.
+    pub fn record_kind(self) -> query::RecordKind {
+        match self {
+            ListKind::Payments => query::RecordKind::Payment,
+            ListKind::Invoices | ListKind::Reminders => query::RecordKind::Invoice,
+            ListKind::Parties => query::RecordKind::Party,
+        }
+    }
+
+    /// Column names that can be sorted by, in cycle order.
+    pub fn sort_columns(self) -> &'static [&'static str] {
+        match self {
+            ListKind::Payments => &["date", "party", "amount", "currency", "method", "reference"],
+            ListKind::Invoices => &[
+                "issued",
+                "number",
+                "party",
+                "due",
+                "amount",
+                "outstanding",
+                "status",
+            ],
+            ListKind::Parties => &["name", "role", "open", "invoices"],
+            ListKind::Reminders => &["overdue", "number", "party", "outstanding"],
+        }
+    }
+
+    /// The initial sort: newest payments, newest invoices, parties by name, most overdue.
+    pub fn default_sort(self) -> SortSpec {
+        match self {
+            ListKind::Payments | ListKind::Invoices => SortSpec {
+                column: 0,
+                desc: true,
+            },
+            ListKind::Parties => SortSpec {
+                column: 0,
+                desc: false,
+            },
+            ListKind::Reminders => SortSpec {
+                column: 0,
+                desc: true,
+            },
+        }
+    }
+}
+
+/// Sort column (index into [`ListKind::sort_columns`]) and direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SortSpec {
+    /// Column index.
+    pub column: usize,
+    /// Descending.
+    pub desc: bool,
+}
+
+/// Sum of what a list shows, per currency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Total {
+    /// Currency.
+    pub currency: Currency,
+    /// Payments: incoming. Invoices: amount. Reminders: outstanding. Parties: receivable outstanding.
+    pub a: Decimal,
+    /// Payments: outgoing. Invoices: outstanding. Reminders: overdue part. Parties: payable outstanding.
+    pub b: Decimal,
+}
+
+/// Per-party figures for the parties list and its detail pane.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PartyStats {
+    /// Invoices of the party.
+    pub invoices: u32,
+    /// Payments of the party.
+    pub payments: u32,
+    /// Unpaid, not void invoices (oldest due first).
+    pub open: Vec<InvoiceId>,
+    /// Outstanding per (currency, kind).
+    pub outstanding: Vec<(Currency, InvoiceKind, Decimal)>,
+    /// Credit per (currency, direction): unallocated remainders and overpayments.
+    pub credit: Vec<(Currency, Direction, Decimal)>,
+    /// Whether any of its open invoices is overdue.
+    pub overdue: bool,
+}
+
+/// The result of one list computation.
+#[derive(Clone, Debug, Default)]
+pub struct ViewResult {
+    /// Indices into the ledger's slice for this list, in display order.
+    pub rows: Vec<u32>,
+    /// Totals per currency of the shown rows, sorted by currency.
+    pub totals: Vec<Total>,
+    /// Parties list only: stats for every party.
+    pub party_stats: Option<Arc<HashMap<PartyId, PartyStats>>>,
+    /// Row (display position) of the requested record, if it is shown.
+    pub target_row: Option<usize>,
+}
+
+/// Identifies a record regardless of its position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A payment.
+    Payment(crate::domain::PaymentId),
+    /// An invoice.
+    Invoice(InvoiceId),
+    /// A party.
+    Party(PartyId),
+}
+
+/// Tells a running computation that a newer one superseded it.
+#[derive(Clone, Debug)]
+pub struct Cancel {
+    latest: Arc<AtomicU64>,
+    gen: u64,
+}
+
+impl Cancel {
+    /// A token for generation `gen` of a slot whose newest generation is in `latest`.
+    pub fn new(latest: Arc<AtomicU64>, gen: u64) -> Cancel {
+        Cancel { latest, gen }
+    }
+    /// A token that is never cancelled.
+    pub fn never() -> Cancel {
+        Cancel {
+            latest: Arc::new(AtomicU64::new(0)),
+            gen: 0,
+        }
+    }
+    /// Whether a newer computation was requested.
+    pub fn is_cancelled(&self) -> bool {
+        self.latest.load(Ordering::Relaxed) != self.gen
+    }
+}
+
+/// Computes a list: filter, sort, totals. `None` when cancelled.
+pub fn compute(
+    ledger: &Ledger,
+    kind: ListKind,
+    q: &Query,
+    sort: SortSpec,
+    rules: StatusRules,
+    target: Option<Target>,
+    cancel: &Cancel,
+) -> Option<ViewResult> {
+    let ctx = EvalContext::new(ledger, rules);
+    let mut rows: Vec<u32> = match kind {
+        ListKind::Payments => query::filter_payments(&ctx, q),
+        ListKind::Invoices => query::filter_invoices(&ctx, q),
+        ListKind::Parties => query::filter_parties(&ctx, q),
+        ListKind::Reminders => {
+            let inv = ledger.invoices();
+            query::filter_invoices(&ctx, q)
+                .into_iter()
+                .filter(|&i| {
+                    let s = ledger.settlement(&inv[i], &rules);
+                    s.overdue || s.due_soon
+                })
+                .collect()
+        }
+    }
+    .into_iter()
+    .map(|i| i as u32)
+    .collect();
+    if cancel.is_cancelled() {
+        return None;
+    }
+    let party_stats = if kind == ListKind::Parties {
+        Some(Arc::new(party_stats(ledger, rules)))
+    } else {
+        None
+    };
+    if cancel.is_cancelled() {
+        return None;
+    }
+    sort_rows(ledger, kind, &mut rows, sort, rules, party_stats.as_deref());
+    if cancel.is_cancelled() {
+        return None;
+    }
+    let totals = totals(ledger, kind, &rows, rules, party_stats.as_deref());
+    let target_row = target.and_then(|t| find_target(ledger, kind, &rows, t));
+    Some(ViewResult {
+        rows,
+        totals,
+        party_stats,
+        target_row,
+    })
+}
+
+fn find_target(ledger: &Ledger, kind: ListKind, rows: &[u32], t: Target) -> Option<usize> {
+    match (kind, t) {
+        (ListKind::Payments, Target::Payment(id)) => {
+            let p = ledger.payments();
+            rows.iter().position(|&r| p[r as usize].id == id)
+        }
+        (ListKind::Invoices | ListKind::Reminders, Target::Invoice(id)) => {
+            let v = ledger.invoices();
+            rows.iter().position(|&r| v[r as usize].id == id)
+        }
+        (ListKind::Parties, Target::Party(id)) => {
+            let v = ledger.parties();
+            rows.iter().position(|&r| v[r as usize].id == id)
+        }
+        _ => None,
+    }
+}
+
+/// Position of every party by case-folded name, indexed by party id.
+fn name_ranks(ledger: &Ledger) -> Vec<u32> {
+    let parties = ledger.parties();
+    let mut order: Vec<usize> = (0..parties.len()).collect();
+    let keys: Vec<String> = parties.iter().map(|p| p.name.to_lowercase()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    let max_id = parties.iter().map(|p| p.id.0).max().unwrap_or(0) as usize;
+    let mut rank = vec![u32::MAX; max_id + 1];
+    for (r, &i) in order.iter().enumerate() {
+        rank[parties[i].id.0 as usize] = r as u32;
+    }
+    rank
+}
+
+fn rank_of(rank: &[u32], id: PartyId) -> u32 {
+    rank.get(id.0 as usize).copied().unwrap_or(u32::MAX)
+}
+
+fn sort_rows(
+    ledger: &Ledger,
+    kind: ListKind,
+    rows: &mut Vec<u32>,
+    sort: SortSpec,
+    rules: StatusRules,
+    stats: Option<&HashMap<PartyId, PartyStats>>,
+) {
+    match kind {
+        ListKind::Payments => {
+            let p = ledger.payments();
+            let at = |r: u32| &p[r as usize];
+            match sort.column {
+                1 => {
+                    let rank = name_ranks(ledger);
+                    rows.sort_by_cached_key(|&r| (rank_of(&rank, at(r).party), at(r).date));
+                }
+                2 => rows.sort_by_key(|&r| (at(r).amount, at(r).date)),
+                3 => rows.sort_by_key(|&r| (at(r).currency, at(r).date)),
+                4 => rows.sort_by_key(|&r| (at(r).method, at(r).date)),
+                5 => rows.sort_by(|&a, &b| at(a).reference.cmp(&at(b).reference)),
+                _ => rows.sort_by_key(|&r| (at(r).date, at(r).id)),
+            }
+        }
+        ListKind::Invoices | ListKind::Reminders => {
+            let v = ledger.invoices();
+            let at = |r: u32| &v[r as usize];
+            let col = if kind == ListKind::Reminders {
+                // overdue, number, party, outstanding
+                match sort.column {
+                    0 => 100,
+                    1 => 1,
+                    2 => 2,
+                    _ => 5,
+                }
+            } else {
+                sort.column
+            };
+            match col {
+                100 => {
+                    // days overdue: earliest due first is most overdue; "desc" shows it first
+                    rows.sort_by_key(|&r| std::cmp::Reverse((at(r).due_date, at(r).id)))
+                }
+                1 => rows.sort_by(|&a, &b| at(a).number.cmp(&at(b).number)),
+                2 => {
+                    let rank = name_ranks(ledger);
+                    rows.sort_by_cached_key(|&r| (rank_of(&rank, at(r).party), at(r).due_date));
+                }
+                3 => rows.sort_by_key(|&r| (at(r).due_date, at(r).id)),
+                4 => rows.sort_by_key(|&r| (at(r).amount, at(r).id)),
+                5 => rows.sort_by_cached_key(|&r| {
+                    (ledger.settlement(at(r), &rules).outstanding, at(r).id)
+                }),
+                6 => rows
+                    .sort_by_cached_key(|&r| (status_rank(ledger, at(r), &rules), at(r).due_date)),
+                _ => rows.sort_by_key(|&r| (at(r).issue_date, at(r).id)),
+            }
+        }
+        ListKind::Parties => {
+            let v = ledger.parties();
+            let at = |r: u32| &v[r as usize];
+            let st = |r: u32| stats.and_then(|s| s.get(&at(r).id));
+            match sort.column {
+                1 => rows.sort_by_key(|&r| at(r).role),
+                2 => rows.sort_by_key(|&r| st(r).map_or(0, |s| s.open.len())),
+                3 => rows.sort_by_key(|&r| st(r).map_or(0, |s| s.invoices)),
+                _ => rows.sort_by_cached_key(|&r| at(r).name.to_lowercase()),
+            }
+        }
+    }
+    if sort.desc {
+        rows.reverse();
+    }
+}
+
+fn status_rank(ledger: &Ledger, inv: &Invoice, rules: &StatusRules) -> u8 {
+    use crate::domain::InvoiceStatus as S;
+    match ledger.settlement(inv, rules).status() {
+        S::Overdue => 0,
+        S::DueSoon => 1,
+        S::Partial => 2,
+        S::Open => 3,
+        S::Paid => 4,
+        S::Void => 5,
+    }
+}
+
+fn add_total(acc: &mut Vec<Total>, c: Currency, a: Decimal, b: Decimal) {
+    match acc.iter_mut().find(|t| t.currency == c) {
+        Some(t) => {
+            t.a += a;
+            t.b += b;
+        }
+        None => acc.push(Total { currency: c, a, b }),
+    }
+}
+
+fn totals(
+    ledger: &Ledger,
+    kind: ListKind,
+    rows: &[u32],
+    rules: StatusRules,
+    stats: Option<&HashMap<PartyId, PartyStats>>,
+) -> Vec<Total> {
+    let mut acc: Vec<Total> = Vec::new();
+    match kind {
+        ListKind::Payments => {
+            let p = ledger.payments();
+            for &r in rows {
+                let x = &p[r as usize];
+                match x.direction {
+                    Direction::In => add_total(&mut acc, x.currency, x.amount, Decimal::ZERO),
+                    Direction::Out => add_total(&mut acc, x.currency, Decimal::ZERO, x.amount),
+                }
+            }
+        }
+        ListKind::Invoices | ListKind::Reminders => {
+            let v = ledger.invoices();
+            for &r in rows {
+                let i = &v[r as usize];
+                let s = ledger.settlement(i, &rules);
+                if kind == ListKind::Invoices {
+                    add_total(&mut acc, i.currency, i.amount, s.outstanding);
+                } else {
+                    let overdue = if s.overdue {
+                        s.outstanding
+                    } else {
+                        Decimal::ZERO
+                    };
+                    add_total(&mut acc, i.currency, s.outstanding, overdue);
+                }
+            }
+        }
+        ListKind::Parties => {
+            let v = ledger.parties();
+            if let Some(stats) = stats {
+                for &r in rows {
+                    if let Some(s) = stats.get(&v[r as usize].id) {
+                        for (c, k, amt) in &s.outstanding {
+                            match k {
+                                InvoiceKind::Receivable => {
+                                    add_total(&mut acc, *c, *amt, Decimal::ZERO)
+                                }
+                                InvoiceKind::Payable => {
+                                    add_total(&mut acc, *c, Decimal::ZERO, *amt)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    acc.sort_by_key(|t| t.currency);
+    acc
+}
+
+/// Stats of every party in one pass over invoices and payments.
+pub fn party_stats(ledger: &Ledger, rules: StatusRules) -> HashMap<PartyId, PartyStats> {
+    let mut m: HashMap<PartyId, PartyStats> = HashMap::with_capacity(ledger.parties().len());
+    fn bump<K: PartialEq + Copy>(
+        v: &mut Vec<(Currency, K, Decimal)>,
+        c: Currency,
+        k: K,
+        x: Decimal,
+    ) {
+        if x.is_zero() {
+            return;
+        }
+        match v.iter_mut().find(|e| e.0 == c && e.1 == k) {
+            Some(e) => e.2 += x,
+            None => v.push((c, k, x)),
+        }
+    }
+    let mut open_due: HashMap<PartyId, Vec<(time::Date, InvoiceId)>> = HashMap::new();
+    for inv in ledger.invoices() {
+        let st = m.entry(inv.party).or_default();
+        st.invoices += 1;
+        let s = ledger.settlement(inv, &rules);
+        if !inv.void && s.outstanding > Decimal::ZERO {
+            open_due
+                .entry(inv.party)
+                .or_default()
+                .push((inv.due_date, inv.id));
+            bump(&mut st.outstanding, inv.currency, inv.kind, s.outstanding);
+            st.overdue |= s.overdue;
+        }
+        bump(
+            &mut st.credit,
+            inv.currency,
+            inv.kind.direction(),
+            s.overpaid,
+        );
+    }
+    for p in ledger.payments() {
+        let st = m.entry(p.party).or_default();
+        st.payments += 1;
+        if p.date <= rules.as_of {
+            bump(&mut st.credit, p.currency, p.direction, p.unallocated());
+        }
+    }
+    for (party, mut list) in open_due {
+        list.sort();
+        if let Some(st) = m.get_mut(&party) {
+            st.open = list.into_iter().map(|(_, id)| id).collect();
+        }
+    }
+    for st in m.values_mut() {
+        st.outstanding.sort_by_key(|e| (e.0, e.1));
+        st.credit.sort_by_key(|e| (e.0, e.1));
+    }
+    m
+}
