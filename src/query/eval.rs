@@ -1,0 +1,845 @@
+//! Evaluation of a parsed [`Query`] against ledger records, and the parallel filters.
+//!
+//! A query is first *prepared* against an [`EvalContext`]: relative dates are resolved
+//! against "today", and for bulk filtering each fuzzy word is matched once against every
+//! party name (there are few parties), so a payment's party test is a table lookup.
+//! Terms are then evaluated cheapest first (direction, currency, amounts, dates before
+//! invoice look-ups, status and fuzzy text), stopping at the first that fails.
+//! No index over the ledger is kept, so nothing needs updating after an edit.
+
+use std::sync::OnceLock;
+use std::thread;
+
+use rust_decimal::Decimal;
+use time::Date;
+
+use super::fuzzy::Pattern;
+use super::parse::{AmountCond, Cond, DateCond, NumberPattern, Op, Query, QueryError};
+use crate::domain::ledger::Ledger;
+use crate::domain::{
+    Currency, Invoice, InvoiceStatus, Party, PartyId, Payment, Settlement, StatusRules,
+};
+
+/// What a query is evaluated against: the ledger and the status rules (`rules.as_of` is
+/// "today" for relative dates and `due:`).
+#[derive(Clone, Copy, Debug)]
+pub struct EvalContext<'a> {
+    /// All records.
+    pub ledger: &'a Ledger,
+    /// As-of date and due-soon window.
+    pub rules: StatusRules,
+}
+
+impl<'a> EvalContext<'a> {
+    /// A context over `ledger` with `rules`.
+    pub fn new(ledger: &'a Ledger, rules: StatusRules) -> Self {
+        EvalContext { ledger, rules }
+    }
+}
+
+/// The kind of record a query is applied to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    /// Payments.
+    Payment,
+    /// Invoices and bills.
+    Invoice,
+    /// Parties.
+    Party,
+}
+
+/// A set of record ids computed once per query, or "look each record up directly"
+/// (single-record evaluation, or ids too sparse for a dense table).
+enum IdSet {
+    /// Bit `id` is set when the record with that id satisfies the condition.
+    Bits(Vec<u64>),
+    /// Not precomputed.
+    Direct,
+}
+
+impl IdSet {
+    /// Membership of `id`; `None` when not precomputed.
+    #[inline]
+    fn get(&self, id: u64) -> Option<bool> {
+        match self {
+            IdSet::Bits(b) => Some(bits_get(b, id)),
+            IdSet::Direct => None,
+        }
+    }
+}
+
+#[inline]
+fn set_bit(bits: &mut Vec<u64>, id: u64) {
+    let w = (id >> 6) as usize;
+    if w >= bits.len() {
+        bits.resize(w + 1, 0);
+    }
+    bits[w] |= 1 << (id & 63);
+}
+
+fn or_into(acc: &mut Vec<u64>, other: &[u64]) {
+    if acc.len() < other.len() {
+        acc.resize(other.len(), 0);
+    }
+    for (a, b) in acc.iter_mut().zip(other) {
+        *a |= *b;
+    }
+}
+
+/// Largest id for which a dense per-id table is built, given the number of records.
+fn id_limit(len: usize) -> u64 {
+    (len as u64).saturating_mul(4) + 4096
+}
+
+/// Inclusive resolved date bounds.
+#[derive(Clone, Copy, Debug)]
+struct DateBounds {
+    lo: Option<Date>,
+    hi: Option<Date>,
+    /// The condition can never hold (e.g. a relative date beyond the calendar).
+    never: bool,
+}
+
+impl DateBounds {
+    #[inline]
+    fn contains(&self, d: Date) -> bool {
+        !self.never && self.lo.is_none_or(|l| d >= l) && self.hi.is_none_or(|h| d <= h)
+    }
+
+    fn resolve(c: &DateCond, today: Date) -> DateBounds {
+        let mut b = DateBounds {
+            lo: None,
+            hi: None,
+            never: false,
+        };
+        match c {
+            DateCond::Range(lo, hi) => {
+                if let Some(s) = lo {
+                    match s.resolve(today) {
+                        Some((start, _)) => b.lo = Some(start),
+                        None => b.never = true,
+                    }
+                }
+                if let Some(s) = hi {
+                    match s.resolve(today) {
+                        Some((_, end)) => b.hi = Some(end),
+                        None => b.never = true,
+                    }
+                }
+            }
+            DateCond::Cmp(op, s) => match s.resolve(today) {
+                None => b.never = true,
+                Some((start, end)) => match op {
+                    Op::Lt => match start.previous_day() {
+                        Some(d) => b.hi = Some(d),
+                        None => b.never = true,
+                    },
+                    Op::Le => b.hi = Some(end),
+                    Op::Gt => match end.next_day() {
+                        Some(d) => b.lo = Some(d),
+                        None => b.never = true,
+                    },
+                    Op::Ge => b.lo = Some(start),
+                    Op::Eq => {
+                        b.lo = Some(start);
+                        b.hi = Some(end);
+                    }
+                },
+            },
+        }
+        b
+    }
+}
+
+/// A term ready for evaluation.
+enum PCond<'q> {
+    /// Fuzzy word; `names`: party ids whose name matches; `invoices`: invoice ids whose
+    /// number matches (used for payments).
+    Words {
+        pat: &'q Pattern,
+        names: IdSet,
+        invoices: IdSet,
+    },
+    Party {
+        pat: &'q Pattern,
+        names: IdSet,
+    },
+    /// `invoices`: invoice ids having one of the statuses (used for payments).
+    Status {
+        mask: u8,
+        invoices: IdSet,
+    },
+    Direction(u8),
+    Method(u8),
+    Currency(&'q [Currency]),
+    Invoice {
+        num: &'q NumberPattern,
+        invoices: IdSet,
+    },
+    Unlinked,
+    Amount(&'q AmountCond),
+    Date(DateBounds),
+    Due {
+        bounds: DateBounds,
+        invoices: IdSet,
+    },
+}
+
+impl PCond<'_> {
+    /// Relative cost of evaluating the term on a record of `kind` (cheapest first).
+    fn cost(&self, kind: RecordKind, facts: &Facts) -> u8 {
+        use PCond::*;
+        let pre = |s: &IdSet| if matches!(s, IdSet::Bits(_)) { 1 } else { 3 };
+        match (self, kind) {
+            (Direction(_) | Currency(_) | Amount(_) | Date(_), _) => 0,
+            (Method(_) | Unlinked, RecordKind::Payment) => 0,
+            (Due { .. }, RecordKind::Invoice) => 0,
+            (Party { names, .. }, _) => pre(names),
+            (Invoice { .. }, RecordKind::Invoice) => 1,
+            (Status { .. }, RecordKind::Invoice) if facts.allocated.is_some() => 1,
+            (Method(_), RecordKind::Invoice) if facts.methods.is_some() => 0,
+            (Unlinked, RecordKind::Invoice) if facts.linked.is_some() => 0,
+            (Status { invoices, .. } | Invoice { invoices, .. } | Due { invoices, .. }, _) => {
+                pre(invoices)
+            }
+            (Unlinked | Method(_), _) => 3,
+            (Words { .. }, _) => 4,
+        }
+    }
+
+    fn applies_to_parties(&self) -> bool {
+        matches!(self, PCond::Words { .. } | PCond::Party { .. })
+    }
+}
+
+/// Per-invoice facts gathered in one pass over the payments, indexed by invoice id.
+#[derive(Default)]
+struct Facts {
+    /// Sum allocated as of today (for `status:`).
+    allocated: Option<Vec<Decimal>>,
+    /// Invoices with any allocation (for `unlinked` on invoices).
+    linked: Option<Vec<u64>>,
+    /// Bit set of the methods of the payments allocated to it (for `method:` on invoices).
+    methods: Option<Vec<u8>>,
+}
+
+/// A query prepared against one context for one kind of record: evaluate many records
+/// with it instead of calling `Query::matches_*` in a loop.
+pub struct Prepared<'q> {
+    ledger: &'q Ledger,
+    rules: StatusRules,
+    /// (negated, condition), cheapest first.
+    terms: Vec<(bool, PCond<'q>)>,
+    facts: Facts,
+    /// Some term does not apply to parties.
+    not_for_parties: bool,
+}
+
+#[inline]
+fn bit(x: u8) -> u8 {
+    1u8 << x
+}
+
+/// Bit set of every status the settlement has (`Settlement::has`).
+#[inline]
+fn status_bits(s: &Settlement) -> u8 {
+    let mut bits = 0;
+    for st in InvoiceStatus::ALL {
+        if s.has(*st) {
+            bits |= bit(*st as u8);
+        }
+    }
+    bits
+}
+
+/// Party ids whose name matches `p` (parties are few: one pass per word and query).
+fn party_names(p: &Pattern, ledger: &Ledger) -> IdSet {
+    let parties = ledger.parties();
+    let limit = id_limit(parties.len());
+    let mut bits = Vec::new();
+    for party in parties {
+        if party.id.0 > limit {
+            return IdSet::Direct;
+        }
+        if p.is_match(&party.name) {
+            set_bit(&mut bits, party.id.0);
+        }
+    }
+    IdSet::Bits(bits)
+}
+
+/// Gathers the per-invoice facts `want`ed, in parallel over the payments.
+fn gather_facts(ledger: &Ledger, as_of: Date, want: (bool, bool, bool)) -> Facts {
+    let (want_alloc, want_linked, want_methods) = want;
+    if !(want_alloc || want_linked || want_methods) {
+        return Facts::default();
+    }
+    let limit = id_limit(ledger.invoices().len());
+    let max = ledger.invoices().len() + 1;
+    let parts = par_chunks(ledger.payments(), |_, chunk| {
+        let mut alloc = if want_alloc {
+            vec![Decimal::ZERO; max]
+        } else {
+            Vec::new()
+        };
+        let mut linked = Vec::new();
+        let mut methods = if want_methods {
+            vec![0u8; max]
+        } else {
+            Vec::new()
+        };
+        for p in chunk {
+            let counts = p.date <= as_of;
+            let m = bit(p.method as u8);
+            for a in &p.allocations {
+                let id = a.invoice.0;
+                if id > limit {
+                    return None;
+                }
+                let i = id as usize;
+                if want_alloc && counts {
+                    if i >= alloc.len() {
+                        alloc.resize(i + 1, Decimal::ZERO);
+                    }
+                    add_amount(&mut alloc[i], a.amount);
+                }
+                if want_linked {
+                    set_bit(&mut linked, id);
+                }
+                if want_methods {
+                    if i >= methods.len() {
+                        methods.resize(i + 1, 0);
+                    }
+                    methods[i] |= m;
+                }
+            }
+        }
+        Some((alloc, linked, methods))
+    });
+    let mut it = parts.into_iter();
+    let Some(Some((mut alloc, mut linked, mut methods))) = it.next() else {
+        return Facts::default();
+    };
+    for part in it {
+        let Some((a, l, m)) = part else {
+            return Facts::default();
+        };
+        if alloc.len() < a.len() {
+            alloc.resize(a.len(), Decimal::ZERO);
+        }
+        for (x, y) in alloc.iter_mut().zip(&a) {
+            add_amount(x, *y);
+        }
+        or_into(&mut linked, &l);
+        if methods.len() < m.len() {
+            methods.resize(m.len(), 0);
+        }
+        for (x, y) in methods.iter_mut().zip(&m) {
+            *x |= *y;
+        }
+    }
+    Facts {
+        allocated: want_alloc.then_some(alloc),
+        linked: want_linked.then_some(linked),
+        methods: want_methods.then_some(methods),
+    }
+}
+
+/// `*acc += x`, skipping the (comparatively slow) decimal addition when a side is zero,
+/// which is the common case (most invoices are paid by one payment).
+#[inline]
+fn add_amount(acc: &mut Decimal, x: Decimal) {
+    if acc.is_zero() {
+        *acc = x;
+    } else if !x.is_zero() {
+        *acc += x;
+    }
+}
+
+/// What a payment term needs to know about each invoice, precomputed per invoice id.
+enum InvPred<'q> {
+    Number(&'q Pattern),
+    Exact(&'q NumberPattern),
+    Status(u8),
+    Due(DateBounds),
+}
+
+/// One bit set per predicate over invoice ids, in parallel over the invoices; `None` when
+/// ids are too sparse for dense tables.
+fn invoice_sets(
+    ledger: &Ledger,
+    preds: &[InvPred],
+    facts: &Facts,
+    rules: &StatusRules,
+) -> Option<Vec<Vec<u64>>> {
+    let limit = id_limit(ledger.invoices().len());
+    let parts = par_chunks(ledger.invoices(), |_, chunk| {
+        let mut sets = vec![Vec::new(); preds.len()];
+        for inv in chunk {
+            let id = inv.id.0;
+            if id > limit {
+                return None;
+            }
+            for (k, pred) in preds.iter().enumerate() {
+                let hit = match pred {
+                    InvPred::Number(p) => p.is_match(&inv.number),
+                    InvPred::Exact(n) => n.matches(&inv.number),
+                    InvPred::Status(mask) => {
+                        let allocated = facts
+                            .allocated
+                            .as_ref()
+                            .and_then(|a| a.get(id as usize))
+                            .copied()
+                            .unwrap_or(Decimal::ZERO);
+                        status_bits(&Settlement::derive(inv, allocated, rules)) & mask != 0
+                    }
+                    InvPred::Due(b) => b.contains(inv.due_date),
+                };
+                if hit {
+                    set_bit(&mut sets[k], id);
+                }
+            }
+        }
+        Some(sets)
+    });
+    let mut it = parts.into_iter();
+    let mut acc = it.next().flatten()?;
+    for part in it {
+        for (a, b) in acc.iter_mut().zip(part?) {
+            or_into(a, &b);
+        }
+    }
+    Some(acc)
+}
+
+impl Query {
+    /// Whether the query has no terms (matches everything).
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// The terms, in the order written.
+    pub fn terms(&self) -> &[super::parse::Term] {
+        &self.terms
+    }
+
+    /// Prepares the query for evaluating many records of `kind`: per-party fuzzy
+    /// matches and, where terms need them, per-invoice facts are computed once (a few
+    /// parallel passes over the records), so each record is then cheap to test.
+    pub fn prepare<'q>(&'q self, ctx: &EvalContext<'q>, kind: RecordKind) -> Prepared<'q> {
+        self.prepare_with(ctx, kind, kind != RecordKind::Party)
+    }
+
+    fn prepare_with<'q>(
+        &'q self,
+        ctx: &EvalContext<'q>,
+        kind: RecordKind,
+        tables: bool,
+    ) -> Prepared<'q> {
+        let today = ctx.rules.as_of;
+        let ledger = ctx.ledger;
+        let names = |p: &Pattern| {
+            if tables {
+                party_names(p, ledger)
+            } else {
+                IdSet::Direct
+            }
+        };
+        let mut terms: Vec<(bool, PCond<'q>)> = self
+            .terms
+            .iter()
+            .map(|t| {
+                let c = match &t.cond {
+                    Cond::Words(p) => PCond::Words {
+                        pat: p,
+                        names: names(p),
+                        invoices: IdSet::Direct,
+                    },
+                    Cond::Party(p) => PCond::Party {
+                        pat: p,
+                        names: names(p),
+                    },
+                    Cond::Status(v) => PCond::Status {
+                        mask: v.iter().fold(0, |m, s| m | bit(*s as u8)),
+                        invoices: IdSet::Direct,
+                    },
+                    Cond::Direction(v) => {
+                        PCond::Direction(v.iter().fold(0, |m, d| m | bit(*d as u8)))
+                    }
+                    Cond::Method(v) => PCond::Method(v.iter().fold(0, |m, x| m | bit(*x as u8))),
+                    Cond::Currency(v) => PCond::Currency(v),
+                    Cond::Invoice(n) => PCond::Invoice {
+                        num: n,
+                        invoices: IdSet::Direct,
+                    },
+                    Cond::Unlinked => PCond::Unlinked,
+                    Cond::Amount(a) => PCond::Amount(a),
+                    Cond::Date(d) => PCond::Date(DateBounds::resolve(d, today)),
+                    Cond::Due(d) => PCond::Due {
+                        bounds: DateBounds::resolve(d, today),
+                        invoices: IdSet::Direct,
+                    },
+                };
+                (t.negated, c)
+            })
+            .collect();
+        let has = |f: fn(&PCond) -> bool| terms.iter().any(|(_, c)| f(c));
+        let facts = if !tables {
+            Facts::default()
+        } else {
+            match kind {
+                RecordKind::Payment => gather_facts(
+                    ledger,
+                    today,
+                    (has(|c| matches!(c, PCond::Status { .. })), false, false),
+                ),
+                RecordKind::Invoice => gather_facts(
+                    ledger,
+                    today,
+                    (
+                        has(|c| matches!(c, PCond::Status { .. })),
+                        has(|c| matches!(c, PCond::Unlinked)),
+                        has(|c| matches!(c, PCond::Method(_))),
+                    ),
+                ),
+                RecordKind::Party => Facts::default(),
+            }
+        };
+        if tables && kind == RecordKind::Payment {
+            precompute_invoice_sets(&mut terms, ledger, &facts, &ctx.rules);
+        }
+        terms.sort_by_key(|(_, c)| c.cost(kind, &facts));
+        let not_for_parties = terms.iter().any(|(_, c)| !c.applies_to_parties());
+        Prepared {
+            ledger,
+            rules: ctx.rules,
+            terms,
+            facts,
+            not_for_parties,
+        }
+    }
+
+    /// Whether payment `p` matches (single record; for many, use [`filter_payments`]).
+    pub fn matches_payment(&self, ctx: &EvalContext, p: &Payment) -> bool {
+        self.prepare_with(ctx, RecordKind::Payment, false)
+            .matches_payment(p)
+    }
+
+    /// Whether invoice `i` matches (single record; for many, use [`filter_invoices`]).
+    pub fn matches_invoice(&self, ctx: &EvalContext, i: &Invoice) -> bool {
+        self.prepare_with(ctx, RecordKind::Invoice, false)
+            .matches_invoice(i)
+    }
+
+    /// Whether party `p` matches. Terms that do not apply to parties (see
+    /// [`Query::check_applies`]) never match, negated or not.
+    pub fn matches_party(&self, ctx: &EvalContext, p: &Party) -> bool {
+        self.prepare_with(ctx, RecordKind::Party, false)
+            .matches_party(p)
+    }
+
+    /// The positive fuzzy words (bare words and `party:TEXT`), for highlighting.
+    pub fn fuzzy_words(&self) -> Vec<String> {
+        self.terms
+            .iter()
+            .filter(|t| !t.negated)
+            .filter_map(|t| match &t.cond {
+                Cond::Words(p) | Cond::Party(p) => Some(p.text().to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// An error naming the first term that does not apply to records of `kind`
+    /// (only bare words and `party:` apply to parties).
+    pub fn check_applies(&self, kind: RecordKind) -> Result<(), QueryError> {
+        if kind != RecordKind::Party {
+            return Ok(());
+        }
+        match self
+            .terms
+            .iter()
+            .find(|t| !matches!(t.cond, Cond::Words(_) | Cond::Party(_)))
+        {
+            Some(t) => Err(QueryError {
+                message: format!(
+                    "'{}' does not apply to parties (only words and party: do)",
+                    t.text
+                ),
+                span: t.span.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Replaces the per-payment invoice look-ups of `terms` by invoice-id sets.
+fn precompute_invoice_sets(
+    terms: &mut [(bool, PCond<'_>)],
+    ledger: &Ledger,
+    facts: &Facts,
+    rules: &StatusRules,
+) {
+    let mut preds = Vec::new();
+    for (_, c) in terms.iter() {
+        match c {
+            PCond::Words { pat, .. } => preds.push(InvPred::Number(pat)),
+            PCond::Invoice { num, .. } => preds.push(InvPred::Exact(num)),
+            PCond::Status { mask, .. } => preds.push(InvPred::Status(*mask)),
+            PCond::Due { bounds, .. } => preds.push(InvPred::Due(*bounds)),
+            _ => {}
+        }
+    }
+    if preds.is_empty() {
+        return;
+    }
+    // Without as-of sums (sparse ids), status falls back to per-payment look-ups.
+    let skip_status = facts.allocated.is_none();
+    if skip_status {
+        preds.retain(|p| !matches!(p, InvPred::Status(_)));
+    }
+    if preds.is_empty() {
+        return;
+    }
+    let Some(sets) = invoice_sets(ledger, &preds, facts, rules) else {
+        return;
+    };
+    let mut sets = sets.into_iter();
+    for (_, c) in terms.iter_mut() {
+        let slot = match c {
+            PCond::Words { invoices, .. }
+            | PCond::Invoice { invoices, .. }
+            | PCond::Due { invoices, .. } => invoices,
+            PCond::Status { invoices, .. } if !skip_status => invoices,
+            _ => continue,
+        };
+        if let Some(s) = sets.next() {
+            *slot = IdSet::Bits(s);
+        }
+    }
+}
+
+impl Prepared<'_> {
+    #[inline]
+    fn names_match(&self, names: &IdSet, pat: &Pattern, party: PartyId) -> bool {
+        names.get(party.0).unwrap_or_else(|| {
+            self.ledger
+                .party(party)
+                .is_some_and(|p| pat.is_match(&p.name))
+        })
+    }
+
+    /// Whether any invoice `p` is allocated to is in `set` (or satisfies `direct`).
+    #[inline]
+    fn any_invoice(&self, p: &Payment, set: &IdSet, direct: impl Fn(&Invoice) -> bool) -> bool {
+        p.allocations.iter().any(|a| {
+            set.get(a.invoice.0)
+                .unwrap_or_else(|| self.ledger.invoice(a.invoice).is_some_and(&direct))
+        })
+    }
+
+    fn settlement(&self, i: &Invoice) -> Settlement {
+        match &self.facts.allocated {
+            Some(a) => Settlement::derive(
+                i,
+                a.get(i.id.0 as usize).copied().unwrap_or(Decimal::ZERO),
+                &self.rules,
+            ),
+            None => self.ledger.settlement(i, &self.rules),
+        }
+    }
+
+    /// Whether payment `p` matches.
+    #[inline]
+    pub fn matches_payment(&self, p: &Payment) -> bool {
+        self.terms
+            .iter()
+            .all(|(neg, c)| self.payment_cond(c, p) != *neg)
+    }
+
+    fn payment_cond(&self, c: &PCond, p: &Payment) -> bool {
+        match c {
+            PCond::Words {
+                pat,
+                names,
+                invoices,
+            } => {
+                self.names_match(names, pat, p.party)
+                    || self.any_invoice(p, invoices, |i| pat.is_match(&i.number))
+                    || pat.is_match(&p.reference)
+                    || pat.is_match(&p.notes)
+            }
+            PCond::Party { pat, names } => self.names_match(names, pat, p.party),
+            PCond::Status { mask, invoices } => self.any_invoice(p, invoices, |i| {
+                status_bits(&self.ledger.settlement(i, &self.rules)) & mask != 0
+            }),
+            PCond::Direction(mask) => bit(p.direction as u8) & mask != 0,
+            PCond::Method(mask) => bit(p.method as u8) & mask != 0,
+            PCond::Currency(list) => list.contains(&p.currency),
+            PCond::Invoice { num, invoices } => {
+                self.any_invoice(p, invoices, |i| num.matches(&i.number))
+            }
+            PCond::Unlinked => p.unallocated() > Decimal::ZERO,
+            PCond::Amount(a) => a.matches(p.amount),
+            PCond::Date(b) => b.contains(p.date),
+            PCond::Due { bounds, invoices } => {
+                self.any_invoice(p, invoices, |i| bounds.contains(i.due_date))
+            }
+        }
+    }
+
+    /// Whether invoice `i` matches.
+    #[inline]
+    pub fn matches_invoice(&self, i: &Invoice) -> bool {
+        self.terms
+            .iter()
+            .all(|(neg, c)| self.invoice_cond(c, i) != *neg)
+    }
+
+    fn invoice_cond(&self, c: &PCond, i: &Invoice) -> bool {
+        let id = i.id.0 as usize;
+        match c {
+            PCond::Words { pat, names, .. } => {
+                self.names_match(names, pat, i.party)
+                    || pat.is_match(&i.number)
+                    || pat.is_match(&i.notes)
+            }
+            PCond::Party { pat, names } => self.names_match(names, pat, i.party),
+            PCond::Status { mask, .. } => status_bits(&self.settlement(i)) & mask != 0,
+            PCond::Direction(mask) => bit(i.kind.direction() as u8) & mask != 0,
+            PCond::Method(mask) => match &self.facts.methods {
+                Some(m) => m.get(id).is_some_and(|b| b & mask != 0),
+                None => self.ledger.allocations_to(i.id).iter().any(|a| {
+                    self.ledger
+                        .payment(a.payment)
+                        .is_some_and(|p| bit(p.method as u8) & mask != 0)
+                }),
+            },
+            PCond::Currency(list) => list.contains(&i.currency),
+            PCond::Invoice { num, .. } => num.matches(&i.number),
+            PCond::Unlinked => match &self.facts.linked {
+                Some(l) => !bits_get(l, i.id.0),
+                None => self.ledger.allocations_to(i.id).is_empty(),
+            },
+            PCond::Amount(a) => a.matches(i.amount),
+            PCond::Date(b) => b.contains(i.issue_date),
+            PCond::Due { bounds, .. } => bounds.contains(i.due_date),
+        }
+    }
+
+    /// Whether party `p` matches; terms that do not apply to parties never match.
+    #[inline]
+    pub fn matches_party(&self, p: &Party) -> bool {
+        if self.not_for_parties {
+            return false;
+        }
+        self.terms.iter().all(|(neg, c)| {
+            let m = match c {
+                PCond::Words { pat, .. } => {
+                    pat.is_match(&p.name) || pat.is_match(&p.email) || pat.is_match(&p.notes)
+                }
+                PCond::Party { pat, .. } => pat.is_match(&p.name),
+                _ => false,
+            };
+            m != *neg
+        })
+    }
+}
+
+#[inline]
+fn bits_get(bits: &[u64], id: u64) -> bool {
+    usize::try_from(id >> 6)
+        .ok()
+        .and_then(|w| bits.get(w))
+        .is_some_and(|w| (w >> (id & 63)) & 1 == 1)
+}
+
+/// Rows per thread below which splitting the work is not worth a thread.
+const MIN_ROWS_PER_THREAD: usize = 16 * 1024;
+
+fn cores() -> usize {
+    static N: OnceLock<usize> = OnceLock::new();
+    *N.get_or_init(|| thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Runs `f(offset, chunk)` over contiguous chunks of `items` on all cores; results in order.
+fn par_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> R + Sync) -> Vec<R> {
+    let n = items.len();
+    let threads = cores().min(n.div_ceil(MIN_ROWS_PER_THREAD)).max(1);
+    if threads == 1 {
+        return vec![f(0, items)];
+    }
+    let size = n.div_ceil(threads);
+    thread::scope(|s| {
+        let f = &f;
+        let mut chunks = items.chunks(size).enumerate();
+        let first = chunks.next();
+        let handles: Vec<_> = chunks
+            .map(|(k, c)| s.spawn(move || f(k * size, c)))
+            .collect();
+        let mut out = Vec::with_capacity(threads);
+        if let Some((_, c)) = first {
+            out.push(f(0, c));
+        }
+        for h in handles {
+            out.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    })
+}
+
+/// Indices of the items for which `pred` holds, in order, split over all cores.
+fn par_filter<T: Sync>(items: &[T], pred: impl Fn(&T) -> bool + Sync) -> Vec<usize> {
+    let parts = par_chunks(items, |base, chunk| {
+        let mut out = Vec::with_capacity(chunk.len() / 16);
+        for (j, x) in chunk.iter().enumerate() {
+            if pred(x) {
+                out.push(base + j);
+            }
+        }
+        out
+    });
+    if parts.len() == 1 {
+        return parts.into_iter().next().unwrap_or_default();
+    }
+    let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for p in parts {
+        out.extend(p);
+    }
+    out
+}
+
+/// Indices into `ctx.ledger.payments()` (ledger order) of the payments matching `q`,
+/// computed on all cores.
+pub fn filter_payments(ctx: &EvalContext, q: &Query) -> Vec<usize> {
+    let items = ctx.ledger.payments();
+    if q.is_empty() {
+        return (0..items.len()).collect();
+    }
+    let prep = q.prepare(ctx, RecordKind::Payment);
+    par_filter(items, |p| prep.matches_payment(p))
+}
+
+/// Indices into `ctx.ledger.invoices()` of the invoices matching `q`, on all cores.
+pub fn filter_invoices(ctx: &EvalContext, q: &Query) -> Vec<usize> {
+    let items = ctx.ledger.invoices();
+    if q.is_empty() {
+        return (0..items.len()).collect();
+    }
+    let prep = q.prepare(ctx, RecordKind::Invoice);
+    par_filter(items, |i| prep.matches_invoice(i))
+}
+
+/// Indices into `ctx.ledger.parties()` of the parties matching `q` (empty when a term
+/// does not apply to parties; see [`Query::check_applies`]).
+pub fn filter_parties(ctx: &EvalContext, q: &Query) -> Vec<usize> {
+    let items = ctx.ledger.parties();
+    if q.is_empty() {
+        return (0..items.len()).collect();
+    }
+    let prep = q.prepare(ctx, RecordKind::Party);
+    if prep.not_for_parties {
+        return Vec::new();
+    }
+    par_filter(items, |p| prep.matches_party(p))
+}
