@@ -396,14 +396,14 @@ impl Harness {
     }
 
     /// Sends the keys (space-separated, keymap notation: `a`, `enter`, `ctrl-s`, `G`),
-    /// waits for background work and returns the rendered lines.
+    /// waiting for background work after each, and returns the rendered lines.
     pub fn keys(&mut self, spec: &str) -> Vec<String> {
         for chord in parse_keys(spec).unwrap_or_default() {
             self.app.handle_key(KeyEvent::new(chord.code, chord.mods));
-            // Keep the draw-time state (scroll, visible rows) as a real loop would.
+            // As a person would: the screen catches up between key presses.
+            self.settle();
             self.draw();
         }
-        self.settle();
         self.draw()
     }
 
@@ -412,7 +412,9 @@ impl Harness {
         self.keys(spec)
     }
 
-    /// Types text character by character (spaces included), then settles and draws.
+    /// Types text character by character (spaces included) without waiting in between,
+    /// like fast typing (so debouncing and superseded filter computations are exercised),
+    /// then settles and draws.
     pub fn type_text(&mut self, text: &str) -> Vec<String> {
         for c in text.chars() {
             self.app.handle_key(KeyEvent::new(

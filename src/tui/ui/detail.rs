@@ -89,7 +89,7 @@ pub fn payment(ctx: &DrawCtx, pos: usize) -> Vec<Line<'static>> {
             ctx,
             r,
             format!(
-                "{m} {:<16} {:>12}  due {}  {note}",
+                "{m} {:<14} {:>10} {} {note}",
                 sanitize(&inv.number),
                 p.currency.format(a.amount),
                 format_date(inv.due_date)

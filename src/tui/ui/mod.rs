@@ -353,54 +353,42 @@ fn draw_hints(f: &mut Frame, area: Rect, app: &App) {
         ))
     } else {
         let km = &app.keymap;
-        let mut hints: Vec<(Context, Action)> = vec![
-            (Context::List, Action::Filter),
-            (Context::List, Action::Open),
-            (Context::List, Action::SortNext),
-            (Context::List, Action::Add),
-            (Context::List, Action::Edit),
-            (Context::List, Action::Delete),
-            (Context::Global, Action::Undo),
-        ];
-        if app.tab == Tab::Filters {
-            hints = vec![
-                (Context::List, Action::Open),
-                (Context::List, Action::Add),
-                (Context::List, Action::Edit),
-                (Context::List, Action::Delete),
-            ];
-        } else if app.tab == Tab::Reports {
-            hints = vec![
-                (Context::List, Action::Down),
-                (Context::Global, Action::AddPayment),
-            ];
-        }
-        hints.push((Context::Global, Action::Help));
-        hints.push((Context::Global, Action::Quit));
+        use Action as A;
+        use Context::{Global as G, List as L};
+        let mut hints: Vec<(Context, Action, &str)> = match app.tab {
+            Tab::Filters => vec![
+                (L, A::Open, "apply"),
+                (L, A::Add, "new"),
+                (L, A::Edit, "edit"),
+                (L, A::Delete, "delete"),
+            ],
+            Tab::Reports => vec![(L, A::Down, "scroll"), (G, A::AddPayment, "add payment")],
+            _ => vec![
+                (L, A::Filter, "filter"),
+                (L, A::Open, "details"),
+                (L, A::SortNext, "sort"),
+                (L, A::SortReverse, "reverse"),
+                (L, A::Add, "add"),
+                (L, A::Edit, "edit"),
+                (L, A::Delete, "delete"),
+                (L, A::SaveFilter, "save filter"),
+                (G, A::Undo, "undo"),
+            ],
+        };
+        hints.push((G, A::Help, "help"));
+        hints.push((G, A::Quit, "quit"));
         let mut spans = vec![Span::raw(" ")];
-        for (ctx, a) in hints {
+        for (ctx, a, label) in hints {
             let Some(keys) = km.keys_for(ctx, a) else {
                 continue;
             };
-            let desc = km
-                .bindings(ctx)
-                .iter()
-                .find(|b| b.action == a)
-                .map(|b| short(&b.desc))
-                .unwrap_or_default();
             spans.push(Span::styled(keys, app.styles.get(Role::Key)));
             spans.push(Span::styled(
-                format!(" {desc}  "),
+                format!(" {label}  "),
                 app.styles.get(Role::Muted),
             ));
         }
         Line::from(spans)
     };
     f.render_widget(Paragraph::new(line).style(Style::default()), area);
-}
-
-/// First words of a description, for the hint line.
-fn short(desc: &str) -> String {
-    let first = desc.split([',', '/', '(']).next().unwrap_or(desc).trim();
-    first.to_lowercase()
 }
