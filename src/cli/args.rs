@@ -1,0 +1,342 @@
+//! Command-line definitions (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rust_decimal::Decimal;
+use time::Date;
+
+use crate::domain::{self, Currency, Direction, InvoiceKind, Method, PartyRole};
+
+/// Track invoices and payments from the terminal.
+#[derive(Parser, Debug)]
+#[command(name = "paytrack", version, about, long_about = None)]
+pub struct Cli {
+    /// Store directory (else $PAYTRACK_DB, else the XDG data directory).
+    #[arg(long, global = true, env = "PAYTRACK_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Fix "today" (YYYY-MM-DD), else $PAYTRACK_TODAY, else the clock.
+    #[arg(long, global = true, env = "PAYTRACK_TODAY", value_name = "DATE", value_parser = parse_date_arg)]
+    pub today: Option<Date>,
+    /// TUI: open with this filter applied on the Payments tab.
+    #[arg(long, value_name = "QUERY")]
+    pub filter: Option<String>,
+    /// TUI: the tab to open (payments, invoices, parties, filters, reports, reminders).
+    #[arg(long, value_name = "TAB")]
+    pub tab: Option<String>,
+    /// TUI: keymap name (default, emacs) or path to a keymap file.
+    #[arg(long, global = true, value_name = "NAME|PATH")]
+    pub keymap: Option<String>,
+    /// TUI: theme name (default, light, high-contrast, mono) or path to a theme file.
+    #[arg(long, global = true, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
+    /// What to do; without a command the TUI opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Open the TUI on a fresh store full of generated demo data.
+    Demo(DemoArgs),
+    /// Add a party, invoice or payment.
+    #[command(subcommand)]
+    Add(AddCommand),
+    /// Change a party, invoice or payment.
+    #[command(subcommand)]
+    Edit(EditCommand),
+    /// Delete a party, invoice or payment.
+    #[command(subcommand)]
+    Delete(DeleteCommand),
+    /// List payments.
+    Payments(ListArgs),
+    /// List invoices and bills.
+    Invoices(ListArgs),
+    /// List parties.
+    Parties(ListArgs),
+    /// Import records from paytrack's CSV (or JSON) layout; all rows land or none do.
+    Import(ImportArgs),
+    /// Export records as CSV or JSON.
+    Export(ExportArgs),
+    /// Write a lossless backup of the whole store to FILE.
+    Backup {
+        /// Backup file to write.
+        file: PathBuf,
+    },
+    /// Restore a backup into an empty store.
+    Restore {
+        /// Backup file to read.
+        file: PathBuf,
+    },
+    /// Print shell completions.
+    Completions {
+        /// Shell to generate completions for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    Man,
+}
+
+/// `paytrack demo`.
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Only fill the store named by --db; do not open the TUI.
+    #[arg(long)]
+    pub seed_only: bool,
+    /// Number of payments to generate.
+    #[arg(long, default_value_t = 20_000)]
+    pub payments: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// Output formats of list commands.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormat {
+    /// Aligned columns for people.
+    Table,
+    /// The interchange CSV plus derived columns.
+    Csv,
+    /// An array of objects.
+    Json,
+}
+
+/// Formats of files.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileFormat {
+    /// paytrack's CSV layout.
+    Csv,
+    /// paytrack's JSON.
+    Json,
+}
+
+/// `payments`, `invoices`, `parties`.
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Filter in the filter language, e.g. `status:overdue party:acme`.
+    #[arg(long, short = 'f', value_name = "QUERY")]
+    pub filter: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Print at most N rows (newest first).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+/// Which records.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordType {
+    /// Invoices and bills.
+    Invoices,
+    /// Payments.
+    Payments,
+    /// Parties.
+    Parties,
+}
+
+/// `import`.
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// What the file holds.
+    #[arg(value_enum)]
+    pub what: RecordType,
+    /// The file to read (`-` for standard input).
+    pub file: PathBuf,
+    /// Check and summarise without changing the store.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// File format.
+    #[arg(long, value_enum, default_value_t = FileFormat::Csv)]
+    pub format: FileFormat,
+}
+
+/// `export`.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// What to export.
+    #[arg(value_enum)]
+    pub what: RecordType,
+    /// Only records matching this filter.
+    #[arg(long, short = 'f', value_name = "QUERY")]
+    pub filter: Option<String>,
+    /// File format.
+    #[arg(long, value_enum, default_value_t = FileFormat::Csv)]
+    pub format: FileFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `add ...`.
+#[derive(Subcommand, Debug)]
+pub enum AddCommand {
+    /// Add a party.
+    Party(PartyFields),
+    /// Add an invoice (receivable) or bill (payable).
+    Invoice(InvoiceFields),
+    /// Add a payment.
+    Payment(PaymentFields),
+}
+
+/// Fields of a party.
+#[derive(Args, Debug)]
+pub struct PartyFields {
+    /// Name (unique, case-insensitive).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// customer, partner or both.
+    #[arg(long, value_parser = parse_word::<PartyRole>)]
+    pub role: Option<PartyRole>,
+    /// Email address.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Default payment terms in days.
+    #[arg(long, value_name = "DAYS")]
+    pub terms: Option<u32>,
+    /// Notes.
+    #[arg(long)]
+    pub notes: Option<String>,
+}
+
+/// Fields of an invoice.
+#[derive(Args, Debug)]
+pub struct InvoiceFields {
+    /// Invoice number (unique).
+    #[arg(long)]
+    pub number: Option<String>,
+    /// Party name (created when new).
+    #[arg(long)]
+    pub party: Option<String>,
+    /// receivable (we billed a customer) or payable (a partner billed us).
+    #[arg(long, value_parser = parse_word::<InvoiceKind>)]
+    pub kind: Option<InvoiceKind>,
+    /// Issue date (YYYY-MM-DD, today, -3d).
+    #[arg(long, value_name = "DATE")]
+    pub issue: Option<String>,
+    /// Due date (default: issue date plus the party's terms, or 30 days).
+    #[arg(long, value_name = "DATE")]
+    pub due: Option<String>,
+    /// Amount, e.g. 1234.50.
+    #[arg(long, value_parser = parse_amount_arg)]
+    pub amount: Option<Decimal>,
+    /// ISO 4217 currency code (default EUR).
+    #[arg(long, value_parser = parse_word::<Currency>)]
+    pub currency: Option<Currency>,
+    /// Notes.
+    #[arg(long)]
+    pub notes: Option<String>,
+    /// Mark void.
+    #[arg(long, conflicts_with = "unvoid")]
+    pub void: bool,
+    /// Clear the void mark.
+    #[arg(long)]
+    pub unvoid: bool,
+}
+
+/// Fields of a payment.
+#[derive(Args, Debug)]
+pub struct PaymentFields {
+    /// Party name (created when new).
+    #[arg(long)]
+    pub party: Option<String>,
+    /// in (from a customer) or out (to a partner).
+    #[arg(long, alias = "dir", value_parser = parse_word::<Direction>)]
+    pub direction: Option<Direction>,
+    /// Amount, e.g. 1234.50.
+    #[arg(long, value_parser = parse_amount_arg)]
+    pub amount: Option<Decimal>,
+    /// ISO 4217 currency code (default EUR).
+    #[arg(long, value_parser = parse_word::<Currency>)]
+    pub currency: Option<Currency>,
+    /// Value date (YYYY-MM-DD, today, -3d; default today).
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+    /// bank_transfer, card, cash, check, paypal, direct_debit or other.
+    #[arg(long, value_parser = parse_word::<Method>)]
+    pub method: Option<Method>,
+    /// Reference.
+    #[arg(long)]
+    pub reference: Option<String>,
+    /// Notes.
+    #[arg(long)]
+    pub notes: Option<String>,
+    /// Invoice to apply it to: `NUMBER` (the rest of the payment) or `NUMBER=AMOUNT`;
+    /// repeat to split. On edit, replaces the allocations.
+    #[arg(long = "invoice", value_name = "NUMBER[=AMOUNT]")]
+    pub invoices: Vec<String>,
+    /// On edit: remove all allocations (the whole amount becomes credit).
+    #[arg(long)]
+    pub unlink: bool,
+}
+
+/// `edit ...`.
+#[derive(Subcommand, Debug)]
+pub enum EditCommand {
+    /// Edit a party, named by its current name.
+    Party {
+        /// Current name.
+        #[arg(value_name = "NAME")]
+        target: String,
+        /// New values.
+        #[command(flatten)]
+        fields: PartyFields,
+    },
+    /// Edit an invoice, named by its number.
+    Invoice {
+        /// Current number.
+        #[arg(value_name = "NUMBER")]
+        target: String,
+        /// New values.
+        #[command(flatten)]
+        fields: InvoiceFields,
+    },
+    /// Edit a payment, named by its id (the first column of `paytrack payments`).
+    Payment {
+        /// Payment id.
+        id: u64,
+        /// New values.
+        #[command(flatten)]
+        fields: PaymentFields,
+    },
+}
+
+/// `delete ...`.
+#[derive(Subcommand, Debug)]
+pub enum DeleteCommand {
+    /// Delete a party (with --force also its invoices and payments).
+    Party {
+        /// Name.
+        name: String,
+        /// Also delete its invoices and payments.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Delete an invoice (with --force even when payments are allocated to it).
+    Invoice {
+        /// Number.
+        number: String,
+        /// Remove the allocations to it as well.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Delete a payment.
+    Payment {
+        /// Payment id.
+        id: u64,
+    },
+}
+
+fn parse_date_arg(s: &str) -> Result<Date, String> {
+    domain::parse_date(s).map_err(|e| e.to_string())
+}
+
+fn parse_amount_arg(s: &str) -> Result<Decimal, String> {
+    domain::parse_positive_amount(s).map_err(|e| e.to_string())
+}
+
+fn parse_word<T: std::str::FromStr<Err = domain::DomainError>>(s: &str) -> Result<T, String> {
+    s.parse().map_err(|e: domain::DomainError| e.to_string())
+}

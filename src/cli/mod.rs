@@ -1,0 +1,229 @@
+//! The command line: clap definitions and the non-interactive commands.
+
+mod args;
+mod list;
+mod records;
+mod table;
+mod transfer;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use clap::{CommandFactory, Parser};
+use time::Date;
+
+pub use args::{Cli, Command};
+
+use crate::domain::ledger::Ledger;
+use crate::store::Store;
+
+/// Exit code for runtime and data errors.
+pub const EXIT_ERROR: u8 = 1;
+/// Exit code for usage errors.
+pub const EXIT_USAGE: u8 = 2;
+
+/// A usage error found after parsing (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// What every command needs: where the store is and what day it is.
+pub struct Context {
+    /// Store directory.
+    pub db: PathBuf,
+    /// Today, fixed by --today / PAYTRACK_TODAY or from the clock.
+    pub today: Date,
+}
+
+impl Context {
+    /// Opens the store.
+    pub fn open(&self) -> Result<Store> {
+        Ok(Store::open(&self.db)?)
+    }
+
+    /// Opens the store and loads everything.
+    pub fn load(&self) -> Result<(Store, Ledger)> {
+        let store = self.open()?;
+        let ledger = store.load()?;
+        Ok((store, ledger))
+    }
+}
+
+/// The default store directory: `$XDG_DATA_HOME/paytrack/store`.
+pub fn default_db_path() -> Result<PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "paytrack")
+        .context("cannot find a home directory for the default store; pass --db PATH")?;
+    Ok(dirs.data_dir().join("store"))
+}
+
+/// The user's config directory for paytrack (keymap.toml, theme.toml).
+pub fn config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "paytrack").map(|d| d.config_dir().to_path_buf())
+}
+
+/// Today's date from the local clock (UTC when the offset is unknown).
+pub fn clock_today() -> Date {
+    time::OffsetDateTime::now_local()
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+        .date()
+}
+
+/// Parses the arguments, runs the command and maps errors to exit codes.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let usage = e.downcast_ref::<UsageError>().is_some();
+            let mut msg = String::new();
+            for (i, cause) in e.chain().enumerate() {
+                if i > 0 {
+                    msg.push_str(": ");
+                }
+                msg.push_str(&cause.to_string());
+            }
+            let _ = writeln!(
+                std::io::stderr(),
+                "paytrack: error: {}",
+                crate::text::sanitize(&msg)
+            );
+            ExitCode::from(if usage { EXIT_USAGE } else { EXIT_ERROR })
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let today = cli.today.unwrap_or_else(clock_today);
+    let db = match &cli.db {
+        Some(p) => p.clone(),
+        None => default_db_path()?,
+    };
+    let ctx = Context { db, today };
+    let mut out = std::io::stdout().lock();
+    match cli.command {
+        None => open_tui(&cli, &ctx),
+        Some(Command::Demo(ref d)) => demo(&cli, &ctx, d),
+        Some(Command::Add(ref a)) => records::add(&ctx, a, &mut out),
+        Some(Command::Edit(ref e)) => records::edit(&ctx, e, &mut out),
+        Some(Command::Delete(ref d)) => records::delete(&ctx, d, &mut out),
+        Some(Command::Payments(ref l)) => list::payments(&ctx, l, &mut out),
+        Some(Command::Invoices(ref l)) => list::invoices(&ctx, l, &mut out),
+        Some(Command::Parties(ref l)) => list::parties(&ctx, l, &mut out),
+        Some(Command::Import(ref i)) => transfer::import(&ctx, i, &mut out),
+        Some(Command::Export(ref e)) => transfer::export(&ctx, e, &mut out),
+        Some(Command::Backup { ref file }) => transfer::backup(&ctx, file, &mut out),
+        Some(Command::Restore { ref file }) => transfer::restore(&ctx, file, &mut out),
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(shell, &mut Cli::command(), "paytrack", &mut out);
+            Ok(())
+        }
+        Some(Command::Man) => {
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            Ok(())
+        }
+    }
+}
+
+fn demo(cli: &Cli, ctx: &Context, d: &args::DemoArgs) -> Result<()> {
+    if d.seed_only {
+        if cli.db.is_none() {
+            return Err(
+                UsageError("demo --seed-only needs --db PATH (or PAYTRACK_DB)".into()).into(),
+            );
+        }
+        let n = seed_demo(&ctx.db, ctx.today, d.payments, d.seed)?;
+        println!(
+            "filled {} with {} payments, {} invoices, {} parties",
+            ctx.db.display(),
+            n.payments,
+            n.invoices,
+            n.parties
+        );
+        return Ok(());
+    }
+    let dir = std::env::temp_dir().join(format!("paytrack-demo-{}", std::process::id()));
+    let _cleanup = RemoveOnDrop(dir.clone());
+    seed_demo(&dir, ctx.today, d.payments, d.seed)?;
+    let demo_ctx = Context {
+        db: dir,
+        today: ctx.today,
+    };
+    open_tui(cli, &demo_ctx)
+}
+
+struct RemoveOnDrop(PathBuf);
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Fills an empty store at `db` with generated demo data.
+pub fn seed_demo(
+    db: &Path,
+    today: Date,
+    payments: usize,
+    seed: u64,
+) -> Result<crate::store::Counts> {
+    let store = Store::open(db)?;
+    if !store.is_empty()? {
+        anyhow::bail!(
+            "the store at {} is not empty; demo data goes only into an empty store",
+            db.display()
+        );
+    }
+    let data = crate::demo::generate(&crate::demo::DemoConfig {
+        seed,
+        payments,
+        today,
+    });
+    let mut set = crate::domain::ChangeSet::new();
+    set.changes
+        .reserve(data.parties.len() + data.invoices.len() + data.payments.len());
+    use crate::domain::Change;
+    set.changes
+        .extend(data.parties.into_iter().map(Change::PutParty));
+    set.changes
+        .extend(data.invoices.into_iter().map(Change::PutInvoice));
+    set.changes
+        .extend(data.payments.into_iter().map(Change::PutPayment));
+    set.ids = Some(data.ids);
+    store.commit(&set)?;
+    Ok(store.counts()?)
+}
+
+fn open_tui(cli: &Cli, ctx: &Context) -> Result<()> {
+    let store = std::sync::Arc::new(ctx.open()?);
+    crate::tui::run(crate::tui::TuiOptions {
+        store,
+        today: ctx.today,
+        filter: cli.filter.clone(),
+        tab: cli.tab.clone(),
+        keymap: cli.keymap.clone(),
+        theme: cli.theme.clone(),
+        config_dir: config_dir(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

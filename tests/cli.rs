@@ -1,0 +1,784 @@
+//! The command line, run as a user would: the real binary, real files, exit codes.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use assert_cmd::cargo::CommandCargoExt;
+
+const TODAY: &str = "2026-12-03";
+
+struct Env {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        Env { _dir: dir, root }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.root.join("store")
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    fn cmd_on(&self, db: &Path, args: &[&str]) -> Command {
+        let mut c = Command::cargo_bin("paytrack").unwrap();
+        c.arg("--db").arg(db).arg("--today").arg(TODAY).args(args);
+        c.env_remove("PAYTRACK_DB").env_remove("PAYTRACK_TODAY");
+        c
+    }
+
+    fn run_on(&self, db: &Path, args: &[&str]) -> Output {
+        let o = self.cmd_on(db, args).output().unwrap();
+        Output {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_on(&self.db(), args)
+    }
+
+    /// Runs and insists on success, returning stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert_eq!(o.code, 0, "{args:?} failed: {}", o.stderr);
+        o.stdout
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn export_all(&self, db: &Path) -> String {
+        let mut all = String::new();
+        for what in ["parties", "invoices", "payments"] {
+            let o = self.run_on(db, &["export", what]);
+            assert_eq!(o.code, 0, "{}", o.stderr);
+            all.push_str(&o.stdout);
+        }
+        all
+    }
+
+    fn seed_small(&self) {
+        self.ok(&[
+            "add",
+            "party",
+            "--name",
+            "Acme Corp",
+            "--email",
+            "ap@acme.test",
+            "--terms",
+            "14",
+        ]);
+        self.ok(&[
+            "add",
+            "invoice",
+            "--number",
+            "INV-1",
+            "--party",
+            "Acme Corp",
+            "--issue",
+            "2026-10-01",
+            "--amount",
+            "1000.00",
+        ]);
+        self.ok(&[
+            "add",
+            "invoice",
+            "--number",
+            "INV-2",
+            "--party",
+            "Acme Corp",
+            "--issue",
+            "2026-11-20",
+            "--due",
+            "2026-12-08",
+            "--amount",
+            "250",
+        ]);
+        self.ok(&[
+            "add",
+            "invoice",
+            "--number",
+            "B-77",
+            "--party",
+            "Paper Supplies Ltd",
+            "--kind",
+            "payable",
+            "--issue",
+            "2026-11-01",
+            "--due",
+            "2026-11-30",
+            "--amount",
+            "80.00",
+            "--currency",
+            "GBP",
+        ]);
+    }
+}
+
+fn lines_with<'a>(s: &'a str, needle: &str) -> Vec<&'a str> {
+    s.lines().filter(|l| l.contains(needle)).collect()
+}
+
+#[test]
+fn add_list_and_derived_status() {
+    let e = Env::new();
+    e.seed_small();
+    let out = e.ok(&[
+        "add",
+        "payment",
+        "--party",
+        "acme corp",
+        "--direction",
+        "in",
+        "--amount",
+        "400",
+        "--date",
+        "2026-11-02",
+        "--reference",
+        "RF18 5390",
+        "--invoice",
+        "INV-1",
+    ]);
+    assert!(out.starts_with("added payment 1 of 400.00 EUR"), "{out}");
+    // the party's terms (14 days) set the due date: INV-1 due 2026-10-15, partly paid, overdue
+    let table = e.ok(&["invoices"]);
+    let inv1 = lines_with(&table, "INV-1")[0];
+    assert!(inv1.contains("2026-10-15"), "{inv1}");
+    assert!(inv1.contains("600.00"), "{inv1}");
+    assert!(inv1.contains("overdue"), "{inv1}");
+    assert!(lines_with(&table, "INV-2")[0].contains("due-soon"));
+    assert!(lines_with(&table, "B-77")[0].contains("overdue"));
+    // header aligned with the rows: the AMOUNT column ends at the same place
+    let header = table.lines().next().unwrap();
+    let end = header.find("AMOUNT").unwrap() + "AMOUNT".len();
+    assert_eq!(&inv1[end - 7..end], "1000.00", "{table}");
+
+    let csv = e.ok(&["invoices", "--format", "csv", "--filter", "status:overdue"]);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "number,party,kind,issue_date,due_date,amount,currency,notes,status,outstanding"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(rows
+        .contains(&"INV-1,Acme Corp,receivable,2026-10-01,2026-10-15,1000.00,EUR,,overdue,600.00"));
+
+    let json = e.ok(&["payments", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v[0]["party"], "Acme Corp");
+    assert_eq!(v[0]["invoice"], "INV-1");
+
+    let parties = e.ok(&["parties"]);
+    assert!(lines_with(&parties, "Paper Supplies Ltd")[0].contains("partner"));
+    assert!(lines_with(&parties, "Acme Corp")[0].contains("ap@acme.test"));
+}
+
+#[test]
+fn split_payment_and_credit() {
+    let e = Env::new();
+    e.seed_small();
+    e.ok(&[
+        "add",
+        "payment",
+        "--party",
+        "Acme Corp",
+        "--dir",
+        "in",
+        "--amount",
+        "1300",
+        "--date",
+        "2026-11-25",
+        "--invoice",
+        "INV-1=1000",
+        "--invoice",
+        "INV-2=250",
+        "--method",
+        "card",
+    ]);
+    let csv = e.ok(&["payments", "--format", "csv"]);
+    let row = csv.lines().nth(1).unwrap();
+    assert_eq!(
+        row,
+        "2026-11-25,Acme Corp,in,1300.00,EUR,card,,INV-1=1000.00;INV-2=250.00,,50.00"
+    );
+    let unlinked = e.ok(&["payments", "--filter", "unlinked", "--format", "csv"]);
+    assert_eq!(unlinked.lines().count(), 2);
+    let paid = e.ok(&["invoices", "--filter", "status:paid", "--format", "csv"]);
+    assert_eq!(paid.lines().count(), 3, "{paid}");
+}
+
+#[test]
+fn add_errors() {
+    let e = Env::new();
+    e.seed_small();
+    let o = e.run(&[
+        "add",
+        "payment",
+        "--party",
+        "Acme Corp",
+        "--dir",
+        "in",
+        "--amount",
+        "12,5",
+    ]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("'12,5' is not a decimal amount"),
+        "{}",
+        o.stderr
+    );
+    let o = e.run(&["add", "payment", "--party", "Acme Corp", "--dir", "in"]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("--amount is required"), "{}", o.stderr);
+    let o = e.run(&[
+        "add",
+        "payment",
+        "--party",
+        "Acme Corp",
+        "--dir",
+        "in",
+        "--amount",
+        "5",
+        "--invoice",
+        "NOPE-9",
+    ]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.contains("no invoice numbered 'NOPE-9'"),
+        "{}",
+        o.stderr
+    );
+    // an out payment cannot settle a receivable
+    let o = e.run(&[
+        "add",
+        "payment",
+        "--party",
+        "Acme Corp",
+        "--dir",
+        "out",
+        "--amount",
+        "5",
+        "--invoice",
+        "INV-1",
+    ]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("receivable"), "{}", o.stderr);
+    let o = e.run(&["add", "party", "--name", "ACME CORP"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("already exists"), "{}", o.stderr);
+    let o = e.run(&[
+        "add", "invoice", "--number", "INV-1", "--party", "X", "--amount", "5",
+    ]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("'INV-1' already exists"), "{}", o.stderr);
+    let o = e.run(&[
+        "add",
+        "invoice",
+        "--number",
+        "JP-1",
+        "--party",
+        "X",
+        "--amount",
+        "5.5",
+        "--currency",
+        "JPY",
+    ]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("JPY"), "{}", o.stderr);
+    // nothing of the failed commands landed
+    assert_eq!(e.ok(&["parties", "--format", "csv"]).lines().count(), 3);
+}
+
+#[test]
+fn edit_records() {
+    let e = Env::new();
+    e.seed_small();
+    e.ok(&[
+        "add",
+        "payment",
+        "--party",
+        "Acme Corp",
+        "--dir",
+        "in",
+        "--amount",
+        "100",
+        "--invoice",
+        "INV-1",
+    ]);
+    e.ok(&[
+        "edit",
+        "party",
+        "acme corp",
+        "--name",
+        "Acme Corporation",
+        "--terms",
+        "30",
+    ]);
+    e.ok(&[
+        "edit", "invoice", "INV-2", "--amount", "300", "--notes", "revised",
+    ]);
+    e.ok(&[
+        "edit",
+        "payment",
+        "1",
+        "--amount",
+        "150",
+        "--invoice",
+        "INV-1=150",
+    ]);
+    let csv = e.ok(&["invoices", "--format", "csv", "--filter", "invoice:INV-2"]);
+    assert!(
+        csv.contains("INV-2,Acme Corporation,receivable,2026-11-20,2026-12-08,300.00,EUR,revised"),
+        "{csv}"
+    );
+    let p = e.ok(&["payments", "--format", "csv"]);
+    assert!(p.contains("150.00,EUR,bank_transfer,,INV-1,,0.00"), "{p}");
+    e.ok(&["edit", "payment", "1", "--unlink"]);
+    assert!(e.ok(&["payments", "--format", "csv"]).contains(",,150.00"));
+    e.ok(&["edit", "invoice", "INV-2", "--void"]);
+    assert!(e
+        .ok(&["invoices", "--filter", "status:void"])
+        .contains("INV-2"));
+    let o = e.run(&["edit", "party", "Nobody", "--email", "x@y"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("no party named 'Nobody'"), "{}", o.stderr);
+    let o = e.run(&["edit", "payment", "99", "--amount", "1"]);
+    assert_eq!(o.code, 1);
+}
+
+#[test]
+fn delete_records() {
+    let e = Env::new();
+    e.seed_small();
+    e.ok(&[
+        "add",
+        "payment",
+        "--party",
+        "Acme Corp",
+        "--dir",
+        "in",
+        "--amount",
+        "100",
+        "--invoice",
+        "INV-1",
+    ]);
+    let o = e.run(&["delete", "invoice", "INV-1"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("--force"), "{}", o.stderr);
+    let out = e.ok(&["delete", "invoice", "INV-1", "--force"]);
+    assert!(out.contains("allocations from 1 payment"), "{out}");
+    // the payment stays, now entirely credit
+    assert!(e.ok(&["payments", "--format", "csv"]).contains(",,100.00"));
+    e.ok(&["delete", "payment", "1"]);
+    assert_eq!(e.ok(&["payments"]).trim(), "no payments");
+    let o = e.run(&["delete", "party", "Acme Corp"]);
+    assert_eq!(o.code, 1);
+    e.ok(&["delete", "party", "Acme Corp", "--force"]);
+    assert!(!e.ok(&["invoices"]).contains("INV-2"));
+    let o = e.run(&["delete", "payment", "1"]);
+    assert_eq!(o.code, 1);
+}
+
+#[test]
+fn filters_errors_are_usage_errors_naming_the_term() {
+    let e = Env::new();
+    e.seed_small();
+    let o = e.run(&["invoices", "--filter", "stauts:open"]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr
+            .contains("unknown field 'stauts' (did you mean 'status'?)"),
+        "{}",
+        o.stderr
+    );
+    let o = e.run(&["parties", "--filter", "amount:>5"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let limited = e.ok(&["invoices", "--limit", "1", "--format", "csv"]);
+    assert_eq!(limited.lines().count(), 2);
+}
+
+const INVOICES_CSV: &str = "number,party,kind,issue_date,due_date,amount,currency,notes
+INV-100,Müller GmbH,receivable,2026-09-01,2026-10-01,1200.00,EUR,first
+INV-101,Müller GmbH,receivable,2026-10-01,2026-10-31,300.00,EUR,\"quoted, with comma\"
+B-9,Dock Supplies,payable,2026-10-05,2026-11-05,50.00,GBP,
+";
+
+const PAYMENTS_CSV: &str = "date,party,direction,amount,currency,method,reference,invoice,notes
+2026-10-03,Müller GmbH,in,1200.00,EUR,bank_transfer,RF1,INV-100,
+2026-11-10,Müller GmbH,in,350.00,EUR,card,RF2,INV-101=300.00,rest is credit
+2026-11-06,Dock Supplies,out,50.00,GBP,bank_transfer,,B-9,
+2026-11-15,New Customer AG,in,75.00,EUR,cash,,,
+";
+
+#[test]
+fn import_export_round_trip_and_dry_run() {
+    let e = Env::new();
+    let inv = e.write("invoices.csv", INVOICES_CSV);
+    let pay = e.write("payments.csv", PAYMENTS_CSV);
+    let out = e.ok(&["import", "invoices", inv.to_str().unwrap(), "--dry-run"]);
+    assert!(
+        out.contains("would import 3 invoices, 2 new parties"),
+        "{out}"
+    );
+    assert_eq!(e.ok(&["invoices"]).trim(), "no invoices");
+    assert_eq!(
+        e.ok(&["import", "invoices", inv.to_str().unwrap()]).trim(),
+        "imported 3 invoices, 2 new parties"
+    );
+    assert_eq!(
+        e.ok(&["import", "payments", pay.to_str().unwrap()]).trim(),
+        "imported 4 payments, 1 new parties"
+    );
+    let first = e.export_all(&e.db());
+    // export to files, import into an empty store, export again: identical
+    let other = e.path("other");
+    for what in ["parties", "invoices", "payments"] {
+        let f = e.path(&format!("x-{what}.csv"));
+        e.ok(&["export", what, "-o", f.to_str().unwrap()]);
+        let o = e.run_on(&other, &["import", what, f.to_str().unwrap()]);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    }
+    assert_eq!(e.export_all(&other), first);
+    // json too
+    let j = e.path("p.json");
+    e.ok(&[
+        "export",
+        "invoices",
+        "--format",
+        "json",
+        "-o",
+        j.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3);
+    let filtered = e.ok(&["export", "payments", "--filter", "dir:out"]);
+    assert_eq!(filtered.lines().count(), 2, "{filtered}");
+}
+
+#[test]
+fn malformed_imports_are_rejected_with_the_line_and_change_nothing() {
+    let e = Env::new();
+    let inv = e.write("invoices.csv", INVOICES_CSV);
+    e.ok(&["import", "invoices", inv.to_str().unwrap()]);
+    let before = e.export_all(&e.db());
+    let header = "date,party,direction,amount,currency,method,reference,invoice,notes\n";
+    let good = "2026-10-03,Müller GmbH,in,10.00,EUR,card,,,\n";
+    let cases = [
+        (
+            "2026-10-04,Müller GmbH,in,12,5,EUR,card,,,\n",
+            "payments.csv:3",
+        ),
+        (
+            "2026-10-04,Müller GmbH,in,\"12,5\",EUR,card,,,\n",
+            "payments.csv:3: amount: '12,5' is not a decimal amount",
+        ),
+        (
+            "2026-13-04,Müller GmbH,in,12.50,EUR,card,,,\n",
+            "payments.csv:3: date",
+        ),
+        (
+            "2026-10-04,Müller GmbH,sideways,12.50,EUR,card,,,\n",
+            "payments.csv:3: direction",
+        ),
+        (
+            "2026-10-04,Müller GmbH,in,100.00,EUR,card,,INV-100=80.00;INV-101=30.00,\n",
+            "payments.csv:3: invoice",
+        ),
+        (
+            "2026-10-04,Müller GmbH,in,10.00,EUR,card,,INV-999,\n",
+            "payments.csv:3: invoice",
+        ),
+        (
+            "2026-10-04,Müller GmbH,in,10.00,EUR,card,\"unclosed,,\n",
+            "payments.csv:3",
+        ),
+    ];
+    for (bad, want) in cases {
+        let f = e.write("payments.csv", &format!("{header}{good}{bad}"));
+        let o = e.run(&["import", "payments", f.to_str().unwrap()]);
+        assert_eq!(o.code, 1, "{bad}: {}", o.stderr);
+        assert!(
+            o.stderr.contains(want),
+            "{bad}: wanted {want:?} in {}",
+            o.stderr
+        );
+        assert_eq!(e.export_all(&e.db()), before, "{bad} changed the store");
+    }
+    // an invoice number that exists already
+    let o = e.run(&["import", "invoices", inv.to_str().unwrap()]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("invoices.csv:2"), "{}", o.stderr);
+    assert_eq!(e.export_all(&e.db()), before);
+}
+
+#[test]
+fn ten_thousand_payments_round_trip() {
+    let e = Env::new();
+    let o = e.run(&["demo", "--seed-only", "--payments", "10000"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("10000 payments"), "{}", o.stdout);
+    let dir = e.path("x");
+    std::fs::create_dir(&dir).unwrap();
+    let mut files = Vec::new();
+    for what in ["parties", "invoices", "payments"] {
+        let f = dir.join(format!("{what}.csv"));
+        e.ok(&["export", what, "-o", f.to_str().unwrap()]);
+        files.push((what, f));
+    }
+    let other = e.path("other");
+    for (what, f) in &files {
+        let o = e.run_on(&other, &["import", what, f.to_str().unwrap()]);
+        assert_eq!(o.code, 0, "{what}: {}", o.stderr);
+    }
+    let a = e.export_all(&e.db());
+    let b = e.export_all(&other);
+    assert_eq!(a.lines().count(), b.lines().count());
+    assert!(a == b, "exports differ after the round trip");
+    assert!(a.lines().count() > 10_000 + 7_000);
+}
+
+#[test]
+fn backup_and_restore() {
+    let e = Env::new();
+    e.seed_small();
+    e.ok(&[
+        "add",
+        "payment",
+        "--party",
+        "Acme Corp",
+        "--dir",
+        "in",
+        "--amount",
+        "100",
+        "--invoice",
+        "INV-1",
+        "--notes",
+        "line1\nline2 \u{1b}[31m",
+    ]);
+    let file = e.path("backup.ptb");
+    let out = e.ok(&["backup", file.to_str().unwrap()]);
+    assert!(
+        out.contains("backed up 2 parties, 3 invoices, 1 payments"),
+        "{out}"
+    );
+    let other = e.path("restored");
+    let o = e.run_on(&other, &["restore", file.to_str().unwrap()]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(e.export_all(&other), e.export_all(&e.db()));
+    // ids survive: payment 1 is still payment 1
+    assert_eq!(
+        e.run_on(&other, &["edit", "payment", "1", "--notes", "kept"])
+            .code,
+        0
+    );
+    // not into a store that has data
+    let o = e.run(&["restore", file.to_str().unwrap()]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("not empty"), "{}", o.stderr);
+    // a truncated backup is refused and leaves the new store empty
+    let text = std::fs::read_to_string(&file).unwrap();
+    let cut = e.write("cut.ptb", &text[..text.len() - 30]);
+    let third = e.path("third");
+    let o = e.run_on(&third, &["restore", cut.to_str().unwrap()]);
+    assert_eq!(o.code, 1, "{}", o.stdout);
+    assert_eq!(e.run_on(&third, &["parties"]).stdout.trim(), "no parties");
+}
+
+#[test]
+fn control_characters_never_reach_the_terminal() {
+    let e = Env::new();
+    e.ok(&[
+        "add",
+        "party",
+        "--name",
+        "Evil\u{1b}]52;c;aGk=\u{7} \u{202e}Corp",
+        "--notes",
+        "\u{9b}31m",
+    ]);
+    let o = e.run(&["parties"]);
+    assert_eq!(o.code, 0);
+    for bad in ['\u{1b}', '\u{7}', '\u{202e}', '\u{9b}'] {
+        assert!(!o.stdout.contains(bad), "{:?} in {:?}", bad, o.stdout);
+    }
+    assert!(o.stdout.contains("Evil␛]52"), "{}", o.stdout);
+    let o = e.run(&["edit", "party", "Nobody\u{1b}[2J", "--notes", "x"]);
+    assert_eq!(o.code, 1);
+    assert!(!o.stderr.contains('\u{1b}'), "{:?}", o.stderr);
+}
+
+#[test]
+fn csv_export_neutralises_formulas_and_round_trips() {
+    let e = Env::new();
+    e.ok(&[
+        "add",
+        "payment",
+        "--party",
+        "=HYPERLINK(\"x\")",
+        "--dir",
+        "in",
+        "--amount",
+        "5",
+        "--reference",
+        "+1-555",
+        "--notes",
+        "@SUM(A1)",
+    ]);
+    let csv = e.ok(&["export", "payments"]);
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    assert!(csv.contains("'+1-555"), "{csv}");
+    assert!(csv.contains("'@SUM(A1)"), "{csv}");
+    let f = e.write("p.csv", &csv);
+    let other = e.path("o");
+    assert_eq!(
+        e.run_on(&other, &["import", "payments", f.to_str().unwrap()])
+            .code,
+        0
+    );
+    assert_eq!(e.export_all(&other), e.export_all(&e.db()));
+    assert!(e
+        .run_on(&other, &["parties"])
+        .stdout
+        .contains("=HYPERLINK(\"x\")"));
+}
+
+#[test]
+fn a_second_process_gets_a_clear_lock_error() {
+    let e = Env::new();
+    e.seed_small();
+    // `import ... -` holds the store open while it waits for standard input. The holder
+    // may lose the race for the lock to our first probe; then it exits and is started again.
+    let spawn_holder = || {
+        e.cmd_on(&e.db(), &["import", "payments", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut holder = spawn_holder();
+    let mut o = e.run(&["invoices"]);
+    for _ in 0..200 {
+        if o.code == 1 {
+            break;
+        }
+        if holder.try_wait().unwrap().is_some() {
+            holder = spawn_holder();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        o = e.run(&["invoices"]);
+    }
+    assert_eq!(o.code, 1, "{}", o.stdout);
+    assert!(
+        o.stderr.contains("in use by another paytrack process"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains(e.db().to_str().unwrap()), "{}", o.stderr);
+    assert!(!o.stderr.contains("WouldBlock"), "{}", o.stderr);
+    let mut stdin = holder.stdin.take().unwrap();
+    stdin
+        .write_all(b"date,party,direction,amount,currency,method,reference,invoice,notes\n")
+        .unwrap();
+    drop(stdin);
+    assert!(holder.wait().unwrap().success());
+}
+
+#[test]
+fn saved_payment_survives_kill_9() {
+    let e = Env::new();
+    e.ok(&["add", "party", "--name", "Acme"]);
+    let rounds = 25;
+    for i in 0..rounds {
+        let amount = format!("{}.00", i + 1);
+        let mut child = e
+            .cmd_on(
+                &e.db(),
+                &[
+                    "add", "payment", "--party", "Acme", "--dir", "in", "--amount", &amount,
+                ],
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("added payment"), "{line}");
+        // SIGKILL the moment success is printed (the process may still be shutting down)
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGKILL);
+        }
+        let _ = child.wait();
+    }
+    let csv = e.ok(&["payments", "--format", "csv"]);
+    for i in 0..rounds {
+        let want = format!(",in,{}.00,EUR,", i + 1);
+        assert!(csv.contains(&want), "payment {want} lost:\n{csv}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let e = Env::new();
+    assert_eq!(e.run(&["frobnicate"]).code, 2);
+    assert_eq!(e.run(&["payments", "--format", "xml"]).code, 2);
+    let o = Command::cargo_bin("paytrack")
+        .unwrap()
+        .args(["--today", "03.12.2026", "payments"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        e.run(&["demo", "--seed-only"]).code,
+        0,
+        "--db is given by the harness"
+    );
+}
+
+#[test]
+fn completions_and_man() {
+    let e = Env::new();
+    let bash = e.ok(&["completions", "bash"]);
+    assert!(bash.contains("paytrack") && bash.contains("payments"));
+    let o = e.run(&["completions", "tcsh"]);
+    assert_eq!(o.code, 2);
+    let man = e.ok(&["man"]);
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH paytrack"),
+        "{}",
+        &man[..80.min(man.len())]
+    );
+}
+
+#[test]
+fn demo_refuses_a_store_with_data() {
+    let e = Env::new();
+    e.seed_small();
+    let o = e.run(&["demo", "--seed-only", "--payments", "100"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("not empty"), "{}", o.stderr);
+}
