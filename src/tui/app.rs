@@ -1374,11 +1374,9 @@ impl App {
                     }
                 }
                 if let Some(pin) = f.pin {
-                    for other in self
-                        .filters
-                        .iter()
-                        .filter(|x| x.pin == Some(pin) && x.name != f.name)
-                    {
+                    for other in self.filters.iter().filter(|x| {
+                        x.pin == Some(pin) && x.name != f.name && Some(&x.name) != orig.as_ref()
+                    }) {
                         set.push(crate::domain::Change::PutFilter(SavedFilter {
                             pin: None,
                             ..other.clone()

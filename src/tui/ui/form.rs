@@ -132,7 +132,7 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, styles: &Styles, keymap: &Ke
         ),
         styles.get(Role::Muted),
     )));
-    let w = (LABEL_W + VALUE_W + 34) as u16 + 2;
+    let w = (LABEL_W + VALUE_W + 50) as u16 + 2;
     let h = lines.len() as u16 + 2;
     let rect = centered(area, w, h);
     f.render_widget(Clear, rect);
