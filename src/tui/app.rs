@@ -624,13 +624,15 @@ impl App {
     fn finish_load(&mut self, res: anyhow::Result<Ledger>) {
         match res {
             Ok(l) => {
+                // Keep the record the user is on (positions differ between the ledgers).
+                let target = self.tab.list().and_then(|k| self.selected_target(k));
                 self.ledger = Arc::new(l);
                 self.loaded = true;
                 if let Ok(ids) = self.persist.ids() {
                     self.ids = ids;
                 }
                 self.ids.cover(&self.ledger);
-                self.ledger_changed(None);
+                self.ledger_changed(target);
             }
             Err(e) => {
                 self.message = Some(Message::Error(format!(
