@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use time::Date;
 
 use super::fuzzy::Pattern;
-use super::parse::{AmountCond, Cond, DateCond, NumberPattern, Op, Query, QueryError};
+use super::parse::{AmountCond, Cond, DateCond, NumberPattern, Op, Query, QueryError, Term};
 use crate::domain::ledger::Ledger;
 use crate::domain::{
     Currency, Invoice, InvoiceStatus, Party, PartyId, Payment, Settlement, StatusRules,
@@ -419,7 +419,7 @@ impl Query {
     }
 
     /// The terms, in the order written.
-    pub fn terms(&self) -> &[super::parse::Term] {
+    pub fn terms(&self) -> &[Term] {
         &self.terms
     }
 
@@ -436,87 +436,7 @@ impl Query {
         kind: RecordKind,
         tables: bool,
     ) -> Prepared<'q> {
-        let today = ctx.rules.as_of;
-        let ledger = ctx.ledger;
-        let names = |p: &Pattern| {
-            if tables {
-                party_names(p, ledger)
-            } else {
-                IdSet::Direct
-            }
-        };
-        let mut terms: Vec<(bool, PCond<'q>)> = self
-            .terms
-            .iter()
-            .map(|t| {
-                let c = match &t.cond {
-                    Cond::Words(p) => PCond::Words {
-                        pat: p,
-                        names: names(p),
-                        invoices: IdSet::Direct,
-                    },
-                    Cond::Party(p) => PCond::Party {
-                        pat: p,
-                        names: names(p),
-                    },
-                    Cond::Status(v) => PCond::Status {
-                        mask: v.iter().fold(0, |m, s| m | bit(*s as u8)),
-                        invoices: IdSet::Direct,
-                    },
-                    Cond::Direction(v) => {
-                        PCond::Direction(v.iter().fold(0, |m, d| m | bit(*d as u8)))
-                    }
-                    Cond::Method(v) => PCond::Method(v.iter().fold(0, |m, x| m | bit(*x as u8))),
-                    Cond::Currency(v) => PCond::Currency(v),
-                    Cond::Invoice(n) => PCond::Invoice {
-                        num: n,
-                        invoices: IdSet::Direct,
-                    },
-                    Cond::Unlinked => PCond::Unlinked,
-                    Cond::Amount(a) => PCond::Amount(a),
-                    Cond::Date(d) => PCond::Date(DateBounds::resolve(d, today)),
-                    Cond::Due(d) => PCond::Due {
-                        bounds: DateBounds::resolve(d, today),
-                        invoices: IdSet::Direct,
-                    },
-                };
-                (t.negated, c)
-            })
-            .collect();
-        let has = |f: fn(&PCond) -> bool| terms.iter().any(|(_, c)| f(c));
-        let facts = if !tables {
-            Facts::default()
-        } else {
-            match kind {
-                RecordKind::Payment => gather_facts(
-                    ledger,
-                    today,
-                    (has(|c| matches!(c, PCond::Status { .. })), false, false),
-                ),
-                RecordKind::Invoice => gather_facts(
-                    ledger,
-                    today,
-                    (
-                        has(|c| matches!(c, PCond::Status { .. })),
-                        has(|c| matches!(c, PCond::Unlinked)),
-                        has(|c| matches!(c, PCond::Method(_))),
-                    ),
-                ),
-                RecordKind::Party => Facts::default(),
-            }
-        };
-        if tables && kind == RecordKind::Payment {
-            precompute_invoice_sets(&mut terms, ledger, &facts, &ctx.rules);
-        }
-        terms.sort_by_key(|(_, c)| c.cost(kind, &facts));
-        let not_for_parties = terms.iter().any(|(_, c)| !c.applies_to_parties());
-        Prepared {
-            ledger,
-            rules: ctx.rules,
-            terms,
-            facts,
-            not_for_parties,
-        }
+        build_prepared(self.terms.iter(), ctx, kind, tables, tables)
     }
 
     /// Whether payment `p` matches (single record; for many, use [`filter_payments`]).
@@ -570,6 +490,108 @@ impl Query {
             }),
             None => Ok(()),
         }
+    }
+}
+
+/// Whether evaluating `cond` on records of `kind` needs data about *other* records
+/// (invoices of a payment, payments of an invoice), which bulk filtering precomputes.
+fn needs_related(cond: &Cond, kind: RecordKind) -> bool {
+    match kind {
+        RecordKind::Payment => matches!(
+            cond,
+            Cond::Words(_) | Cond::Status(_) | Cond::Invoice(_) | Cond::Due(_)
+        ),
+        RecordKind::Invoice => matches!(cond, Cond::Status(_) | Cond::Method(_) | Cond::Unlinked),
+        RecordKind::Party => false,
+    }
+}
+
+/// Prepares `terms` for records of `kind`. `party_tables`: match fuzzy words against all
+/// party names once; `related_tables`: precompute per-invoice facts and sets (a pass over
+/// the invoices and/or payments) instead of looking related records up per row.
+fn build_prepared<'q>(
+    terms: impl Iterator<Item = &'q Term>,
+    ctx: &EvalContext<'q>,
+    kind: RecordKind,
+    party_tables: bool,
+    related_tables: bool,
+) -> Prepared<'q> {
+    let today = ctx.rules.as_of;
+    let ledger = ctx.ledger;
+    let names = |p: &Pattern| {
+        if party_tables {
+            party_names(p, ledger)
+        } else {
+            IdSet::Direct
+        }
+    };
+    let mut terms: Vec<(bool, PCond<'q>)> = terms
+        .map(|t| {
+            let c = match &t.cond {
+                Cond::Words(p) => PCond::Words {
+                    pat: p,
+                    names: names(p),
+                    invoices: IdSet::Direct,
+                },
+                Cond::Party(p) => PCond::Party {
+                    pat: p,
+                    names: names(p),
+                },
+                Cond::Status(v) => PCond::Status {
+                    mask: v.iter().fold(0, |m, s| m | bit(*s as u8)),
+                    invoices: IdSet::Direct,
+                },
+                Cond::Direction(v) => PCond::Direction(v.iter().fold(0, |m, d| m | bit(*d as u8))),
+                Cond::Method(v) => PCond::Method(v.iter().fold(0, |m, x| m | bit(*x as u8))),
+                Cond::Currency(v) => PCond::Currency(v),
+                Cond::Invoice(n) => PCond::Invoice {
+                    num: n,
+                    invoices: IdSet::Direct,
+                },
+                Cond::Unlinked => PCond::Unlinked,
+                Cond::Amount(a) => PCond::Amount(a),
+                Cond::Date(d) => PCond::Date(DateBounds::resolve(d, today)),
+                Cond::Due(d) => PCond::Due {
+                    bounds: DateBounds::resolve(d, today),
+                    invoices: IdSet::Direct,
+                },
+            };
+            (t.negated, c)
+        })
+        .collect();
+    let has = |f: fn(&PCond) -> bool| terms.iter().any(|(_, c)| f(c));
+    let facts = if !related_tables {
+        Facts::default()
+    } else {
+        match kind {
+            RecordKind::Payment => gather_facts(
+                ledger,
+                today,
+                (has(|c| matches!(c, PCond::Status { .. })), false, false),
+            ),
+            RecordKind::Invoice => gather_facts(
+                ledger,
+                today,
+                (
+                    has(|c| matches!(c, PCond::Status { .. })),
+                    has(|c| matches!(c, PCond::Unlinked)),
+                    has(|c| matches!(c, PCond::Method(_))),
+                ),
+            ),
+            RecordKind::Party => Facts::default(),
+        }
+    };
+    if related_tables && kind == RecordKind::Payment {
+        precompute_invoice_sets(&mut terms, ledger, &facts, &ctx.rules);
+    }
+    terms.sort_by_key(|(_, c)| c.cost(kind, &facts));
+    let not_for_parties = terms.iter().any(|(_, c)| !c.applies_to_parties());
+    Prepared {
+        ledger,
+        rules: ctx.rules,
+        terms,
+        facts,
+        not_for_parties,
     }
 }
 
@@ -809,25 +831,72 @@ fn par_filter<T: Sync>(items: &[T], pred: impl Fn(&T) -> bool + Sync) -> Vec<usi
     out
 }
 
-/// Indices into `ctx.ledger.payments()` (ledger order) of the payments matching `q`,
-/// computed on all cores.
-pub fn filter_payments(ctx: &EvalContext, q: &Query) -> Vec<usize> {
-    let items = ctx.ledger.payments();
+/// Below this share of the records left by the terms that only read the record itself,
+/// the terms that need related records look them up per row instead of precomputing
+/// tables over all related records.
+const DIRECT_SHARE: usize = 16;
+
+/// Records sampled to estimate how selective the self-contained terms are.
+const SAMPLE: usize = 4096;
+
+/// Filters `items` on all cores. Terms that need related records (the invoices of a
+/// payment, the payments of an invoice) are evaluated through tables precomputed over all
+/// related records when many rows pass the other terms, and by direct look-ups when few
+/// do; the share is estimated on an even sample of the rows.
+fn filter_rows<T: Sync>(
+    ctx: &EvalContext,
+    q: &Query,
+    kind: RecordKind,
+    items: &[T],
+    related_len: usize,
+    eval: impl Fn(&Prepared, &T) -> bool + Sync,
+) -> Vec<usize> {
     if q.is_empty() {
         return (0..items.len()).collect();
     }
-    let prep = q.prepare(ctx, RecordKind::Payment);
-    par_filter(items, |p| prep.matches_payment(p))
+    let heavy = q.terms.iter().any(|t| needs_related(&t.cond, kind));
+    let tables = heavy && {
+        let light = q.terms.iter().filter(|t| !needs_related(&t.cond, kind));
+        let light_p = build_prepared(light, ctx, kind, true, false);
+        let step = (items.len() / SAMPLE).max(1);
+        let (mut seen, mut hits) = (0usize, 0usize);
+        for x in items.iter().step_by(step) {
+            seen += 1;
+            hits += usize::from(eval(&light_p, x));
+        }
+        // estimated rows left, times the cost ratio, against the related records
+        let left = hits.saturating_mul(items.len()) / seen.max(1);
+        left.saturating_mul(DIRECT_SHARE) > related_len.max(items.len())
+    };
+    let prep = build_prepared(q.terms.iter(), ctx, kind, true, tables);
+    par_filter(items, |x| eval(&prep, x))
+}
+
+/// Indices into `ctx.ledger.payments()` (ledger order) of the payments matching `q`,
+/// computed on all cores.
+pub fn filter_payments(ctx: &EvalContext, q: &Query) -> Vec<usize> {
+    let related = ctx.ledger.invoices().len();
+    filter_rows(
+        ctx,
+        q,
+        RecordKind::Payment,
+        ctx.ledger.payments(),
+        related,
+        |p, x| p.matches_payment(x),
+    )
 }
 
 /// Indices into `ctx.ledger.invoices()` of the invoices matching `q`, on all cores.
 pub fn filter_invoices(ctx: &EvalContext, q: &Query) -> Vec<usize> {
-    let items = ctx.ledger.invoices();
-    if q.is_empty() {
-        return (0..items.len()).collect();
-    }
-    let prep = q.prepare(ctx, RecordKind::Invoice);
-    par_filter(items, |i| prep.matches_invoice(i))
+    let related = ctx.ledger.payments().len();
+    filter_rows(
+        ctx,
+        q,
+        RecordKind::Invoice,
+        ctx.ledger.invoices(),
+        related,
+        |p, x| p.matches_invoice(x),
+    )
 }
 
 /// Indices into `ctx.ledger.parties()` of the parties matching `q` (empty when a term

@@ -53,9 +53,13 @@ impl Pattern {
     }
 }
 
-/// Whether the case-folded `pattern` is a subsequence of `haystack` folded per character.
+/// Whether the case-folded `pattern` (see [`fold`]) is a subsequence of `haystack`
+/// folded per character. Never allocates.
 ///
-/// ASCII bytes are compared directly; other characters are decoded and folded in place.
+/// Runs of ASCII are skipped eight bytes at a time while looking for the next ASCII
+/// pattern character: no non-ASCII character folds to an ASCII one except `İ` (to `i̇`)
+/// and the Kelvin sign (to `k`), so those two pattern characters, and non-ASCII ones,
+/// take the character-by-character path.
 #[inline]
 pub fn is_subsequence(haystack: &str, pattern: &[char]) -> bool {
     let n = pattern.len();
@@ -64,17 +68,32 @@ pub fn is_subsequence(haystack: &str, pattern: &[char]) -> bool {
     }
     let bytes = haystack.as_bytes();
     let mut pi = 0;
-    let mut want = pattern[0];
     let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
+    loop {
+        let want = pattern[pi];
+        if want.is_ascii() && !want.is_ascii_uppercase() && want != 'i' && want != 'k' {
+            match find_ascii_ci(bytes, i, want as u8) {
+                Some(j) => {
+                    pi += 1;
+                    if pi == n {
+                        return true;
+                    }
+                    // `j` is an ASCII byte, so `j + 1` is a char boundary.
+                    i = j + 1;
+                }
+                None => return false,
+            }
+            continue;
+        }
+        let Some(&b) = bytes.get(i) else {
+            return false;
+        };
         if b < 0x80 {
             if b.to_ascii_lowercase() as char == want {
                 pi += 1;
                 if pi == n {
                     return true;
                 }
-                want = pattern[pi];
             }
             i += 1;
         } else {
@@ -84,17 +103,52 @@ pub fn is_subsequence(haystack: &str, pattern: &[char]) -> bool {
             };
             i += c.len_utf8();
             for lc in c.to_lowercase() {
-                if lc == want {
+                if lc == pattern[pi] {
                     pi += 1;
                     if pi == n {
                         return true;
                     }
-                    want = pattern[pi];
                 }
             }
         }
     }
-    false
+}
+
+/// Position of the first byte at or after `from` equal to the ASCII byte `target`
+/// ignoring ASCII case (`target` is lower-case), eight bytes at a time.
+#[inline]
+fn find_ascii_ci(hay: &[u8], from: usize, target: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    // For a letter, `b | 0x20 == target` holds exactly for its two cases; for anything
+    // else only the byte itself matches.
+    let mask: u8 = if target.is_ascii_lowercase() { 0x20 } else { 0 };
+    let mut i = from;
+    // Pattern characters are often found right away; only skip ahead by words after that.
+    for _ in 0..2 {
+        match hay.get(i) {
+            Some(&b) if (b | mask) == target => return Some(i),
+            Some(_) => i += 1,
+            None => return None,
+        }
+    }
+    let (bt, bm) = (LO * u64::from(target), LO * u64::from(mask));
+    while let Some(w) = hay.get(i..).and_then(|r| r.first_chunk::<8>()) {
+        let y = (u64::from_le_bytes(*w) | bm) ^ bt;
+        // lowest set bit marks the first zero byte of `y`
+        let z = y.wrapping_sub(LO) & !y & HI;
+        if z != 0 {
+            return Some(i + (z.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    while let Some(&b) = hay.get(i) {
+        if (b | mask) == target {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 fn matcher() -> &'static SkimMatcherV2 {
@@ -159,6 +213,40 @@ mod tests {
         assert!(!Pattern::new("acme").is_match("Acm"));
         assert!(Pattern::new("").is_match(""));
         assert!(Pattern::new("gmbh").is_match("Müller GMBH"));
+    }
+
+    #[test]
+    fn only_two_non_ascii_chars_fold_to_ascii() {
+        // `is_subsequence` skips non-ASCII text when looking for other ASCII characters.
+        let odd: Vec<char> = (0..=u32::from(char::MAX))
+            .filter_map(char::from_u32)
+            .filter(|c| !c.is_ascii() && c.to_lowercase().any(|l| l.is_ascii()))
+            .collect();
+        assert_eq!(odd, vec!['\u{130}', '\u{212A}']);
+        assert!(Pattern::new("kelvin").is_match("\u{212A}ELVIN"));
+        assert!(Pattern::new("ix").is_match("\u{130}X"));
+    }
+
+    #[test]
+    fn word_at_a_time_search_finds_first_match() {
+        for hay in [
+            "abcdefghijklmnopqrstuvwxyz",
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+            "0123456789-_ .",
+        ] {
+            for (pos, b) in hay.bytes().enumerate() {
+                let t = b.to_ascii_lowercase();
+                assert_eq!(find_ascii_ci(hay.as_bytes(), 0, t), Some(pos), "{hay} {t}");
+                assert_eq!(find_ascii_ci(hay.as_bytes(), pos + 1, t), None);
+            }
+        }
+        // a control byte that differs from '0' only in bit 0x20 is no digit
+        assert_eq!(
+            find_ascii_ci(b"\x10\x10\x10\x10\x10\x10\x10\x10\x10", 0, b'0'),
+            None
+        );
+        assert!(!Pattern::new("0").is_match("\u{10}"));
+        assert_eq!(find_ascii_ci("ééééx".as_bytes(), 0, b'x'), Some(8));
     }
 
     #[test]
