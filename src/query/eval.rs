@@ -1,11 +1,20 @@
 //! Evaluation of a parsed [`Query`] against ledger records, and the parallel filters.
 //!
 //! A query is first *prepared* against an [`EvalContext`]: relative dates are resolved
-//! against "today", and for bulk filtering each fuzzy word is matched once against every
-//! party name (there are few parties), so a payment's party test is a table lookup.
-//! Terms are then evaluated cheapest first (direction, currency, amounts, dates before
-//! invoice look-ups, status and fuzzy text), stopping at the first that fails.
-//! No index over the ledger is kept, so nothing needs updating after an edit.
+//! against "today", and each fuzzy word is matched once against every party name (there
+//! are few parties), so a record's party test is a bit lookup. Terms are evaluated
+//! cheapest first (direction, currency, amounts, dates, then related records, then fuzzy
+//! text), stopping at the first that fails.
+//!
+//! Terms that need *related* records (a payment's invoices for words, `status:`,
+//! `invoice:` and `due:`; an invoice's payments for `status:`, `method:` and `unlinked`)
+//! are answered either by per-row look-ups, or, when many rows are left after the other
+//! terms (estimated on a sample), by tables built per query in one parallel pass over
+//! the related records (bit sets and as-of sums indexed by invoice id). Random look-ups
+//! into 800,000 invoices cost far more than a sequential pass over them.
+//!
+//! No index over the ledger is kept between queries, so nothing needs updating after an
+//! edit: the next filter sees the ledger as it is.
 
 use std::sync::OnceLock;
 use std::thread;
@@ -611,9 +620,6 @@ fn precompute_invoice_sets(
             PCond::Due { bounds, .. } => preds.push(InvPred::Due(*bounds)),
             _ => {}
         }
-    }
-    if preds.is_empty() {
-        return;
     }
     // Without as-of sums (sparse ids), status falls back to per-payment look-ups.
     let skip_status = facts.allocated.is_none();
