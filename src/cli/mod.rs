@@ -44,10 +44,21 @@ impl Context {
     }
 
     /// Opens the store and loads everything.
-    pub fn load(&self) -> Result<(Store, Ledger)> {
+    pub fn load(&self) -> Result<(Store, ExitLedger)> {
         let store = self.open()?;
         let ledger = store.load()?;
-        Ok((store, ledger))
+        Ok((store, ExitLedger(std::mem::ManuallyDrop::new(ledger))))
+    }
+}
+
+/// The ledger of a one-shot command. It is not freed on drop: the process exits right after,
+/// and freeing a million records one by one takes longer than many commands themselves.
+pub struct ExitLedger(std::mem::ManuallyDrop<Ledger>);
+
+impl std::ops::Deref for ExitLedger {
+    type Target = Ledger;
+    fn deref(&self) -> &Ledger {
+        &self.0
     }
 }
 
@@ -154,7 +165,8 @@ fn demo(cli: &Cli, ctx: &Context, d: &args::DemoArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let dir = std::env::temp_dir().join(format!("paytrack-demo-{}", std::process::id()));
+    let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    let dir = std::env::temp_dir().join(format!("paytrack-demo-{}-{stamp}", std::process::id()));
     let _cleanup = RemoveOnDrop(dir.clone());
     seed_demo(&dir, ctx.today, d.payments, d.seed)?;
     let demo_ctx = Context {
