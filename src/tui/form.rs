@@ -871,7 +871,7 @@ impl Form {
                 let rules = StatusRules::new(ctx.today);
                 ids.iter()
                     .filter_map(|id| ctx.ledger.invoice(*id))
-                    .filter(|i| !listed.iter().any(|n| *n == i.number) || i.number == token)
+                    .filter(|i| !listed.contains(&i.number) || i.number == token)
                     .filter(|i| {
                         token.is_empty()
                             || token.contains('=')

@@ -264,7 +264,7 @@ fn rank_of(rank: &[u32], id: PartyId) -> u32 {
 fn sort_rows(
     ledger: &Ledger,
     kind: ListKind,
-    rows: &mut Vec<u32>,
+    rows: &mut [u32],
     sort: SortSpec,
     rules: StatusRules,
     stats: Option<&HashMap<PartyId, PartyStats>>,

@@ -288,7 +288,7 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
                 ListKind::Parties => "parties",
                 ListKind::Reminders => "to remind",
             };
-            let shown = if l.fresh || l.len() > 0 {
+            let shown = if l.fresh || !l.is_empty() {
                 count(l.len())
             } else {
                 "…".into()
