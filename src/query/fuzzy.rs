@@ -56,10 +56,10 @@ impl Pattern {
 /// Whether the case-folded `pattern` (see [`fold`]) is a subsequence of `haystack`
 /// folded per character. Never allocates.
 ///
-/// Runs of ASCII are skipped eight bytes at a time while looking for the next ASCII
-/// pattern character: no non-ASCII character folds to an ASCII one except `İ` (to `i̇`)
-/// and the Kelvin sign (to `k`), so those two pattern characters, and non-ASCII ones,
-/// take the character-by-character path.
+/// The haystack is skipped eight bytes at a time to the next candidate for the current
+/// pattern character: an ASCII character can only come from ASCII text, except `i`
+/// (from `İ`) and `k` (from the Kelvin sign), and a non-ASCII one only from non-ASCII
+/// text. Non-ASCII characters that may match are folded one at a time.
 #[inline]
 pub fn is_subsequence(haystack: &str, pattern: &[char]) -> bool {
     let n = pattern.len();
@@ -71,84 +71,117 @@ pub fn is_subsequence(haystack: &str, pattern: &[char]) -> bool {
     let mut i = 0;
     loop {
         let want = pattern[pi];
-        if want.is_ascii() && !want.is_ascii_uppercase() && want != 'i' && want != 'k' {
-            match find_ascii_ci(bytes, i, want as u8) {
-                Some(j) => {
-                    pi += 1;
-                    if pi == n {
-                        return true;
-                    }
-                    // `j` is an ASCII byte, so `j + 1` is a char boundary.
-                    i = j + 1;
-                }
-                None => return false,
-            }
-            continue;
-        }
-        let Some(&b) = bytes.get(i) else {
+        let next = if want.is_ascii_uppercase() {
+            // folded text never contains upper-case ASCII
             return false;
+        } else if want.is_ascii() {
+            scan(bytes, i, Some(want as u8), want == 'i' || want == 'k')
+        } else {
+            scan(bytes, i, None, true)
         };
-        if b < 0x80 {
-            if b.to_ascii_lowercase() as char == want {
+        match next {
+            Next::Match(j) => {
                 pi += 1;
                 if pi == n {
                     return true;
                 }
+                // `j` is an ASCII byte, so `j + 1` is a char boundary.
+                i = j + 1;
             }
-            i += 1;
-        } else {
-            // `i` always sits on a char boundary: it only advances by whole characters.
-            let Some(c) = haystack.get(i..).and_then(|rest| rest.chars().next()) else {
-                return false;
-            };
-            i += c.len_utf8();
-            for lc in c.to_lowercase() {
-                if lc == pattern[pi] {
-                    pi += 1;
-                    if pi == n {
-                        return true;
+            Next::NonAscii(j) => {
+                // Every byte from `i` (a boundary) to `j` was ASCII: `j` starts a char.
+                let Some(c) = haystack.get(j..).and_then(|rest| rest.chars().next()) else {
+                    return false;
+                };
+                i = j + c.len_utf8();
+                for lc in c.to_lowercase() {
+                    if lc == pattern[pi] {
+                        pi += 1;
+                        if pi == n {
+                            return true;
+                        }
                     }
                 }
             }
+            Next::End => return false,
         }
     }
 }
 
-/// Position of the first byte at or after `from` equal to the ASCII byte `target`
-/// ignoring ASCII case (`target` is lower-case), eight bytes at a time.
+/// Where [`scan`] stopped.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    /// The ASCII target (either case) is at this byte.
+    Match(usize),
+    /// A non-ASCII character starts at this byte.
+    NonAscii(usize),
+    /// Neither occurs before the end.
+    End,
+}
+
+/// From byte `from`, finds the first byte equal to the lower-case ASCII `target`
+/// ignoring case (if any), and, when `stop_at_non_ascii`, the first non-ASCII byte;
+/// whichever comes first. Works eight bytes at a time.
 #[inline]
-fn find_ascii_ci(hay: &[u8], from: usize, target: u8) -> Option<usize> {
+fn scan(hay: &[u8], from: usize, target: Option<u8>, stop_at_non_ascii: bool) -> Next {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
-    // For a letter, `b | 0x20 == target` holds exactly for its two cases; for anything
-    // else only the byte itself matches.
-    let mask: u8 = if target.is_ascii_lowercase() { 0x20 } else { 0 };
+    // For a letter, `b | 0x20 == t` holds exactly for its two cases; for anything else
+    // only the byte itself matches. Non-ASCII bytes never match.
+    let t = target.unwrap_or(0x80);
+    let mask: u8 = if t.is_ascii_lowercase() { 0x20 } else { 0 };
+    let find = target.is_some();
+    let check = |i: usize, b: u8| {
+        if b >= 0x80 {
+            stop_at_non_ascii.then_some(Next::NonAscii(i))
+        } else if find && (b | mask) == t {
+            Some(Next::Match(i))
+        } else {
+            None
+        }
+    };
     let mut i = from;
     // Pattern characters are often found right away; only skip ahead by words after that.
     for _ in 0..2 {
-        match hay.get(i) {
-            Some(&b) if (b | mask) == target => return Some(i),
-            Some(_) => i += 1,
-            None => return None,
+        let Some(&b) = hay.get(i) else {
+            return Next::End;
+        };
+        if let Some(r) = check(i, b) {
+            return r;
         }
+        i += 1;
     }
-    let (bt, bm) = (LO * u64::from(target), LO * u64::from(mask));
+    let (bt, bm) = (LO * u64::from(t), LO * u64::from(mask));
+    let na_mask = if stop_at_non_ascii { HI } else { 0 };
     while let Some(w) = hay.get(i..).and_then(|r| r.first_chunk::<8>()) {
-        let y = (u64::from_le_bytes(*w) | bm) ^ bt;
-        // lowest set bit marks the first zero byte of `y`
-        let z = y.wrapping_sub(LO) & !y & HI;
-        if z != 0 {
-            return Some(i + (z.trailing_zeros() / 8) as usize);
+        let x = u64::from_le_bytes(*w);
+        let y = (x | bm) ^ bt;
+        // The lowest set bit of `z` marks the first zero byte of `y` (a match); higher
+        // bits may be false positives, so only the lowest one is used.
+        let z = if find {
+            y.wrapping_sub(LO) & !y & HI
+        } else {
+            0
+        };
+        let hit = z | (x & na_mask);
+        if hit != 0 {
+            let low = hit & hit.wrapping_neg();
+            let at = i + (low.trailing_zeros() / 8) as usize;
+            return if z & low != 0 {
+                Next::Match(at)
+            } else {
+                Next::NonAscii(at)
+            };
         }
         i += 8;
     }
     while let Some(&b) = hay.get(i) {
-        if (b | mask) == target {
-            return Some(i);
+        if let Some(r) = check(i, b) {
+            return r;
         }
         i += 1;
     }
-    None
+    Next::End
 }
 
 fn matcher() -> &'static SkimMatcherV2 {
@@ -229,6 +262,7 @@ mod tests {
 
     #[test]
     fn word_at_a_time_search_finds_first_match() {
+        let find = |h: &[u8], from, t| scan(h, from, Some(t), false);
         for hay in [
             "abcdefghijklmnopqrstuvwxyz",
             "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
@@ -236,17 +270,26 @@ mod tests {
         ] {
             for (pos, b) in hay.bytes().enumerate() {
                 let t = b.to_ascii_lowercase();
-                assert_eq!(find_ascii_ci(hay.as_bytes(), 0, t), Some(pos), "{hay} {t}");
-                assert_eq!(find_ascii_ci(hay.as_bytes(), pos + 1, t), None);
+                assert_eq!(find(hay.as_bytes(), 0, t), Next::Match(pos), "{hay} {t}");
+                assert_eq!(find(hay.as_bytes(), pos + 1, t), Next::End);
             }
         }
         // a control byte that differs from '0' only in bit 0x20 is no digit
         assert_eq!(
-            find_ascii_ci(b"\x10\x10\x10\x10\x10\x10\x10\x10\x10", 0, b'0'),
-            None
+            find(b"\x10\x10\x10\x10\x10\x10\x10\x10\x10", 0, b'0'),
+            Next::End
         );
         assert!(!Pattern::new("0").is_match("\u{10}"));
-        assert_eq!(find_ascii_ci("ééééx".as_bytes(), 0, b'x'), Some(8));
+        // non-ASCII text is skipped, or stopped at when asked
+        let h = "abcdefghééééx".as_bytes();
+        assert_eq!(find(h, 0, b'x'), Next::Match(16));
+        assert_eq!(scan(h, 0, Some(b'x'), true), Next::NonAscii(8));
+        assert_eq!(scan(h, 0, Some(b'c'), true), Next::Match(2));
+        assert_eq!(scan(h, 3, None, true), Next::NonAscii(8));
+        assert_eq!(scan(b"abcdefghijklmnop", 0, None, true), Next::End);
+        assert!(Pattern::new("éx").is_match("abcdefghijÉklmnopx"));
+        assert!(Pattern::new("ik").is_match("abcdefgh\u{130}\u{212A}"));
+        assert!(!Pattern::new("ki").is_match("abcdefgh\u{130}\u{212A}"));
     }
 
     #[test]
