@@ -955,6 +955,9 @@ proptest! {
 }
 
 #[test]
-fn query_default_is_empty() {
+fn query_default_is_empty_and_from_str_parses() {
     assert!(Query::default().is_empty());
+    let q: Query = "status:paid".parse().unwrap();
+    assert_eq!(q, parse("status:paid").unwrap());
+    assert!("stauts:paid".parse::<Query>().is_err());
 }

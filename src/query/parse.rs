@@ -266,6 +266,14 @@ fn lex(input: &str) -> Result<Vec<Token>, QueryError> {
     Ok(tokens)
 }
 
+impl std::str::FromStr for Query {
+    type Err = QueryError;
+    /// Same as [`parse`].
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse(s)
+    }
+}
+
 /// Parses filter text. Never panics; errors carry the byte span of the offending term.
 pub fn parse(text: &str) -> Result<Query, QueryError> {
     let mut terms = Vec::new();
