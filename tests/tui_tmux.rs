@@ -308,14 +308,11 @@ fn parse_sgr(s: &str) -> Vec<Vec<(char, Attr)>> {
     lines
 }
 
+/// A screen line: characters with their attributes.
+type ScreenLine = Vec<(char, Attr)>;
+
 /// (selected row, overdue rows not selected, due-soon rows) of the reminders screen.
-fn rows(
-    screen: &[Vec<(char, Attr)>],
-) -> (
-    Vec<(char, Attr)>,
-    Vec<Vec<(char, Attr)>>,
-    Vec<Vec<(char, Attr)>>,
-) {
+fn rows(screen: &[ScreenLine]) -> (ScreenLine, Vec<ScreenLine>, Vec<ScreenLine>) {
     let sel = screen
         .iter()
         .find(|l| l.first().is_some_and(|c| c.0 == '>'))

@@ -2,6 +2,8 @@
 //! loop, and restoring the terminal on quit, error and panic.
 
 use std::io::{self, Write};
+use std::panic::PanicHookInfo;
+use std::sync::Arc;
 use std::time::Instant;
 
 use ratatui::crossterm::event::{
@@ -15,6 +17,8 @@ use ratatui::DefaultTerminal;
 use super::app::App;
 use super::ui;
 
+type PanicHook = Box<dyn Fn(&PanicHookInfo<'_>) + Sync + Send + 'static>;
+
 fn disable_extras() {
     let _ = execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste);
 }
@@ -22,6 +26,10 @@ fn disable_extras() {
 /// Sets up the terminal, runs `app` until it quits, and restores the terminal whatever
 /// happens (the panic hook chained after ratatui's also turns mouse and paste off).
 pub fn run(app: &mut App) -> anyhow::Result<()> {
+    // Whatever hook the caller had is kept behind ratatui's and ours, and put back after.
+    let original: Arc<PanicHook> = Arc::new(std::panic::take_hook());
+    let forward = original.clone();
+    std::panic::set_hook(Box::new(move |info| forward(info)));
     let mut terminal = ratatui::try_init()?;
     let ratatui_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -33,8 +41,8 @@ pub fn run(app: &mut App) -> anyhow::Result<()> {
         .and_then(|_| event_loop(&mut terminal, app));
     disable_extras();
     ratatui::restore();
-    // Leave the default hook in place for the rest of the process.
-    let _ = std::panic::take_hook();
+    let _ours = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| original(info)));
     res
 }
 
