@@ -39,12 +39,12 @@ pub fn parse_relative_date(s: &str, today: Date) -> Result<Date, DomainError> {
                 c if c.is_ascii_digit() => (&t[1..], 1),
                 _ => return Err(DomainError::InvalidDate(s.to_string())),
             };
+            if num.is_empty() || num.len() > 6 || !num.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(DomainError::InvalidDate(s.to_string()));
+            }
             let n: i64 = num
                 .parse()
                 .map_err(|_| DomainError::InvalidDate(s.to_string()))?;
-            if n > 100_000 {
-                return Err(DomainError::InvalidDate(s.to_string()));
-            }
             let delta = Duration::days(n * mult);
             let r = if first == '+' {
                 today.checked_add(delta)
@@ -81,5 +81,8 @@ mod tests {
         assert_eq!(parse_relative_date("+1w", t).unwrap(), date!(2025 - 03 - 14));
         assert!(parse_relative_date("+xd", t).is_err());
         assert!(parse_relative_date("soon", t).is_err());
+        for bad in ["+-5d", "+-1000000000000000d", "+1000000d", "-d", "+"] {
+            assert!(parse_relative_date(bad, t).is_err(), "{bad}");
+        }
     }
 }
