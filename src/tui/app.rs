@@ -1218,7 +1218,9 @@ impl App {
     fn reports_action(&mut self, a: Action) {
         match a {
             Action::Up => self.report_scroll = self.report_scroll.saturating_sub(1),
-            Action::Down => self.report_scroll = (self.report_scroll + 1).min(11),
+            Action::Down => self.report_scroll = (self.report_scroll + 1).min(1000),
+            Action::PageDown => self.report_scroll = (self.report_scroll + 10).min(1000),
+            Action::PageUp => self.report_scroll = self.report_scroll.saturating_sub(10),
             Action::Top => self.report_scroll = 0,
             Action::Add => self.open_form(FormKind::Payment(None)),
             _ => {}

@@ -304,19 +304,32 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
                 ListKind::Reminders => ("open", "overdue"),
                 ListKind::Parties => ("owed to us", "we owe"),
             };
+            let col = k.sort_columns().get(l.sort.column).copied().unwrap_or("");
+            let sort = format!(" │ sort {col}{}", if l.sort.desc { '▼' } else { '▲' });
+            // Whole totals only: a total cut at the screen edge would read as another amount.
+            let width = area.width as usize;
+            let mut used: usize =
+                spans.iter().map(|s| s.width()).sum::<usize>() + sort.chars().count();
+            let mut left_out = 0;
             for t in &l.result.totals {
-                spans.push(Span::raw(format!(
+                let piece = format!(
                     " │ {} {a} {} {b} {}",
                     t.currency,
                     t.currency.format(t.a),
                     t.currency.format(t.b)
-                )));
+                );
+                let n = piece.chars().count();
+                if left_out == 0 && used + n + 12 <= width {
+                    used += n;
+                    spans.push(Span::raw(piece));
+                } else {
+                    left_out += 1;
+                }
             }
-            let col = k.sort_columns().get(l.sort.column).copied().unwrap_or("");
-            spans.push(Span::raw(format!(
-                " │ sort {col}{}",
-                if l.sort.desc { '▼' } else { '▲' }
-            )));
+            if left_out > 0 {
+                spans.push(Span::raw(format!(" │ +{left_out} more")));
+            }
+            spans.push(Span::raw(sort));
             if !l.filter.is_empty() {
                 spans.push(Span::raw(" │ filter: "));
                 spans.push(Span::raw(crate::text::sanitize(&l.filter).into_owned()));

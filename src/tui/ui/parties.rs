@@ -4,7 +4,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::Frame;
 
-use super::fmt::per_currency;
+use super::fmt::fit_money;
 use super::marks;
 use super::table::{draw_list, hl, plain, Column, RowData};
 use crate::domain::{Direction, InvoiceKind};
@@ -37,7 +37,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) -> Rect {
     let (ctx, state) = app.draw_parts(ListKind::Parties);
     let words = state.words.clone();
     let stats = state.result.party_stats.clone();
-    draw_list(f, area, ctx.styles, cols, state, |pos| {
+    draw_list(f, area, ctx.styles, cols, state, |pos, w| {
         let Some(p) = ctx.ledger.parties().get(pos) else {
             return RowData {
                 marker: ' ',
@@ -52,17 +52,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) -> Rect {
             cells.push(Line::from(st.map_or(0, |s| s.invoices).to_string()));
         }
         cells.push(Line::from(st.map_or(0, |s| s.open.len()).to_string()));
+        let base = if wide { 4 } else { 3 };
         let rec = st.map_or(String::new(), |s| {
-            per_currency(&s.outstanding, |k| *k == InvoiceKind::Receivable)
+            fit_money(&s.outstanding, |k| *k == InvoiceKind::Receivable, w[base])
         });
         cells.push(Line::from(rec));
         if wide {
             cells.push(Line::from(st.map_or(String::new(), |s| {
-                per_currency(&s.outstanding, |k| *k == InvoiceKind::Payable)
+                fit_money(&s.outstanding, |k| *k == InvoiceKind::Payable, w[base + 1])
             })));
         }
+        let cw = w[if wide { base + 2 } else { base + 1 }];
         cells.push(Line::from(st.map_or(String::new(), |s| {
-            per_currency(&s.credit, |_: &Direction| true)
+            fit_money(&s.credit, |_: &Direction| true, cw)
         })));
         if wide {
             cells.push(plain(&p.email));

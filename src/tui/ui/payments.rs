@@ -4,6 +4,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::Frame;
 
+use super::fmt::fit_amount;
 use super::marks;
 use super::table::{draw_list, hl, plain, Column, RowData};
 use crate::domain::format_date;
@@ -38,7 +39,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) -> Rect {
     let wide = cols.len() == WIDE.len();
     let (ctx, state) = app.draw_parts(ListKind::Payments);
     let words = state.words.clone();
-    draw_list(f, area, ctx.styles, cols, state, |pos| {
+    draw_list(f, area, ctx.styles, cols, state, |pos, w| {
         let Some(p) = ctx.ledger.payments().get(pos) else {
             return RowData {
                 marker: ' ',
@@ -65,7 +66,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) -> Rect {
             Line::from(format_date(p.date)),
             hl(ctx.ledger.party_name(p.party), &words, ctx.styles),
             Line::from(p.direction.as_str()),
-            Line::from(p.currency.format(p.amount)),
+            Line::from(fit_amount(p.currency, p.amount, w[3])),
             Line::from(p.currency.as_str().to_string()),
         ];
         if wide {

@@ -4,6 +4,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::Frame;
 
+use super::fmt::fit_amount;
 use super::marks;
 use super::table::{draw_list, hl, plain, Column, RowData};
 use crate::domain::{format_date, InvoiceKind};
@@ -46,7 +47,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) -> Rect {
     let wide = cols.len() == WIDE.len();
     let (ctx, state) = app.draw_parts(ListKind::Reminders);
     let words = state.words.clone();
-    draw_list(f, area, ctx.styles, cols, state, |pos| {
+    draw_list(f, area, ctx.styles, cols, state, |pos, w| {
         let Some(i) = ctx.ledger.invoices().get(pos) else {
             return RowData {
                 marker: ' ',
@@ -62,7 +63,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) -> Rect {
             hl(&i.number, &words, ctx.styles),
             hl(ctx.ledger.party_name(i.party), &words, ctx.styles),
             Line::from(format_date(i.due_date)),
-            Line::from(i.currency.format(s.outstanding)),
+            Line::from(fit_amount(i.currency, s.outstanding, w[4])),
             Line::from(i.currency.as_str().to_string()),
             Line::from(match i.kind {
                 InvoiceKind::Receivable => "rec",

@@ -1,6 +1,6 @@
 //! The virtualised table: only the rows in view are built, whatever the list's length.
 
-use ratatui::layout::{Alignment, Constraint, Rect};
+use ratatui::layout::{Alignment, Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table};
@@ -101,15 +101,30 @@ pub fn plain(text: &str) -> Line<'static> {
     Line::from(sanitize(text).into_owned())
 }
 
+/// The width of each column (after the marker column) in a table `width` wide, exactly
+/// as the table lays them out.
+pub fn column_widths(width: u16, widths: &[Constraint]) -> Vec<u16> {
+    let [_, cols] = Layout::horizontal([Constraint::Length(0), Constraint::Fill(0)])
+        .areas(Rect::new(0, 0, width, 1));
+    Layout::horizontal(widths.to_vec())
+        .flex(Flex::Start)
+        .spacing(1)
+        .split(cols)
+        .iter()
+        .map(|r| r.width)
+        .collect()
+}
+
 /// Draws the visible window of a list; `build` is called once per visible row with the
-/// ledger position of its record. Returns the area of the body rows (for mouse hits).
+/// ledger position of its record and the width of each column (so numbers can be made
+/// to fit instead of being cut). Returns the area of the body rows (for mouse hits).
 pub fn draw_list(
     f: &mut Frame,
     area: Rect,
     styles: &Styles,
     columns: &[Column],
     state: &mut ListState,
-    mut build: impl FnMut(usize) -> RowData,
+    mut build: impl FnMut(usize, &[usize]) -> RowData,
 ) -> Rect {
     if area.height == 0 || area.width == 0 {
         return Rect::default();
@@ -132,12 +147,16 @@ pub fn draw_list(
         }));
     }
     let header = Row::new(header_cells).style(header_style);
+    let mut constraints = vec![Constraint::Length(2)];
+    constraints.extend(columns.iter().map(|c| c.width));
+    let all = column_widths(area.width, &constraints);
+    let col_w: Vec<usize> = all.iter().skip(1).map(|w| *w as usize).collect();
     let end = (state.offset + body_h).min(state.len());
     let sel_style = styles.get(Role::Selection);
     let mut rows = Vec::with_capacity(end.saturating_sub(state.offset));
     for i in state.offset..end {
         let pos = state.result.rows[i] as usize;
-        let data = build(pos);
+        let data = build(pos, &col_w);
         let selected = i == state.selected;
         let mut style = data.role.map_or(Style::default(), |r| styles.get(r));
         if selected {
@@ -154,8 +173,7 @@ pub fn draw_list(
         }
         rows.push(Row::new(cells).style(style));
     }
-    let mut widths = vec![Constraint::Length(2)];
-    widths.extend(columns.iter().map(|c| c.width));
+    let widths: Vec<Constraint> = all.iter().map(|w| Constraint::Length(*w)).collect();
     let table = Table::new(rows, widths).header(header).column_spacing(1);
     f.render_widget(table, area);
     Rect {
