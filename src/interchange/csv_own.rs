@@ -10,10 +10,11 @@
 //! columns and missing required ones, tolerates a UTF-8 BOM, and strips one leading `'`
 //! from text cells (the inverse of the formula neutralisation done on export).
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 
-use csv::ByteRecord;
+use csv::StringRecord;
 
 use crate::domain::ledger::Ledger;
 use crate::domain::{IdSeq, Invoice, Party, Payment, StatusRules};
@@ -68,21 +69,26 @@ pub fn read_parties(
     Ok(plan)
 }
 
-/// Field-start states of the quote tracker, mirroring csv-core's default dialect.
-const START: u8 = 0;
-const UNQUOTED: u8 = 1;
-const QUOTED: u8 = 2;
-const QUOTE_IN_QUOTED: u8 = 3;
+/// States of the input tracker, mirroring csv-core's default dialect.
+const RECORD_START: u8 = 0;
+const FIELD_START: u8 = 1;
+const UNQUOTED: u8 = 2;
+const QUOTED: u8 = 3;
+const QUOTE_IN_QUOTED: u8 = 4;
 
-/// Wraps the input: drops a leading UTF-8 BOM and follows the quoting state, so that a
-/// quoted field left open at the end of the file (which the csv crate silently accepts)
-/// can be reported.
+/// Wraps the input: drops a leading UTF-8 BOM, and follows the quoting state to know the
+/// physical line each record starts on (the csv crate does not count skipped blank lines)
+/// and whether the file ended inside a quoted field (which the csv crate silently accepts).
 struct Tracked<R> {
     inner: R,
     prefix: [u8; 3],
     prefix_len: usize,
     prefix_pos: usize,
     state: u8,
+    /// Physical line of the byte being looked at.
+    line: u64,
+    /// Lines where records start that the csv reader has not returned yet.
+    starts: VecDeque<u64>,
     eof: bool,
 }
 
@@ -108,7 +114,9 @@ impl<R: Read> Tracked<R> {
             prefix,
             prefix_len: len,
             prefix_pos,
-            state: START,
+            state: RECORD_START,
+            line: 1,
+            starts: VecDeque::new(),
             eof: false,
         })
     }
@@ -118,30 +126,58 @@ impl<R: Read> Tracked<R> {
         self.eof && self.state == QUOTED
     }
 
+    /// The physical line of the next record the csv reader returns.
+    fn next_start(&mut self) -> Option<u64> {
+        self.starts.pop_front()
+    }
+
     fn track(&mut self, bytes: &[u8]) {
         let mut st = self.state;
+        let mut line = self.line;
         let mut i = 0;
         while i < bytes.len() {
             if st == QUOTED {
-                match bytes[i..].iter().position(|&b| b == b'"') {
-                    Some(p) => {
-                        i += p + 1;
-                        st = QUOTE_IN_QUOTED;
-                    }
-                    None => break,
+                let rest = &bytes[i..];
+                let skip = rest.iter().position(|&b| b == b'"').unwrap_or(rest.len());
+                line += rest[..skip].iter().filter(|&&b| b == b'\n').count() as u64;
+                if skip == rest.len() {
+                    break;
                 }
+                i += skip + 1;
+                st = QUOTE_IN_QUOTED;
                 continue;
             }
+            if st == UNQUOTED {
+                // inside a plain field only a separator or a line end changes anything
+                let rest = &bytes[i..];
+                match rest.iter().position(|&b| matches!(b, b',' | b'\n' | b'\r')) {
+                    Some(p) => i += p,
+                    None => break,
+                }
+            }
             let b = bytes[i];
-            st = match (st, b) {
-                (_, b',' | b'\n' | b'\r') if st != QUOTED => START,
-                (START, b'"') => QUOTED,
-                (QUOTE_IN_QUOTED, b'"') => QUOTED,
-                _ => UNQUOTED,
-            };
             i += 1;
+            st = match b {
+                b'\n' => {
+                    line += 1;
+                    RECORD_START
+                }
+                b'\r' => RECORD_START,
+                _ => {
+                    if st == RECORD_START {
+                        self.starts.push_back(line);
+                    }
+                    match (st, b) {
+                        (_, b',') => FIELD_START,
+                        (RECORD_START | FIELD_START, b'"') => QUOTED,
+                        (QUOTE_IN_QUOTED, b'"') => QUOTED,
+                        _ => UNQUOTED,
+                    }
+                }
+            };
         }
         self.state = st;
+        self.line = line;
     }
 }
 
@@ -172,17 +208,26 @@ fn io_error(source: &str, line: u64, e: &dyn std::fmt::Display) -> ImportError {
     ImportError::new(source, line.max(1), None, format!("cannot read: {e}"))
 }
 
-fn csv_error(source: &str, last_line: u64, e: csv::Error) -> ImportError {
-    let line = e.position().map_or(last_line + 1, |p| p.line());
+/// Maps a csv error of the record starting on `line`; `field` names column `i`.
+fn csv_error(
+    source: &str,
+    line: u64,
+    e: csv::Error,
+    field: impl Fn(usize) -> Option<&'static str>,
+) -> ImportError {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => io_error(source, line, &io),
-        other => ImportError::new(source, line.max(1), None, format!("{other:?}")),
+        csv::ErrorKind::Utf8 { err, .. } => match field(err.field()) {
+            Some(f) => ImportError::new(source, line, Some(f), "not valid UTF-8 text"),
+            None => ImportError::new(
+                source,
+                line,
+                None,
+                format!("column {} is not valid UTF-8 text", err.field() + 1),
+            ),
+        },
+        other => ImportError::new(source, line, None, format!("{other:?}")),
     }
-}
-
-fn utf8<'r>(source: &str, line: u64, field: &str, bytes: &'r [u8]) -> Result<&'r str, ImportError> {
-    std::str::from_utf8(bytes)
-        .map_err(|_| ImportError::new(source, line, Some(field), "not valid UTF-8 text"))
 }
 
 /// Maps header columns onto schema slots.
@@ -190,19 +235,11 @@ fn map_header(
     source: &str,
     line: u64,
     schema: &Schema,
-    header: &ByteRecord,
+    header: &StringRecord,
 ) -> Result<Vec<usize>, ImportError> {
     let mut map = Vec::with_capacity(header.len());
     let mut seen = [false; MAX_COLUMNS];
-    for (i, raw) in header.iter().enumerate() {
-        let name = std::str::from_utf8(raw).map_err(|_| {
-            ImportError::new(
-                source,
-                line,
-                None,
-                format!("column {} has a name that is not valid UTF-8", i + 1),
-            )
-        })?;
+    for (i, name) in header.iter().enumerate() {
         if name.trim().is_empty() {
             return Err(ImportError::new(
                 source,
@@ -271,14 +308,13 @@ fn read_csv<S: RowSink>(
         .flexible(true)
         .buffer_capacity(1 << 16)
         .from_reader(input);
-    let mut rec = ByteRecord::new();
-    let has_header = rdr
-        .read_byte_record(&mut rec)
-        .map_err(|e| csv_error(source, 0, e))?;
-    let header_line = rec.position().map_or(1, |p| p.line());
+    let mut rec = StringRecord::new();
+    let read = rdr.read_record(&mut rec);
+    let header_line = rdr.get_mut().next_start().unwrap_or(1);
     if rdr.get_ref().unclosed_quote() {
         return Err(unclosed(source, header_line));
     }
+    let has_header = read.map_err(|e| csv_error(source, header_line, e, |_| None))?;
     if !has_header {
         return Err(ImportError::new(
             source,
@@ -294,14 +330,18 @@ fn read_csv<S: RowSink>(
     let width = map.len();
     let mut line = header_line;
     loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(source, line, e)),
-        }
-        line = rec.position().map_or(line + 1, |p| p.line());
+        let read = rdr.read_record(&mut rec);
+        line = rdr.get_mut().next_start().unwrap_or(line + 1);
         if rdr.get_ref().unclosed_quote() {
             return Err(unclosed(source, line));
+        }
+        let more = read.map_err(|e| {
+            csv_error(source, line, e, |i| {
+                map.get(i).map(|&slot| schema.columns[slot])
+            })
+        })?;
+        if !more {
+            break;
         }
         if rec.len() != width {
             return Err(ImportError::new(
@@ -317,7 +357,7 @@ fn read_csv<S: RowSink>(
         }
         let mut cells = [""; MAX_COLUMNS];
         for (field, &slot) in rec.iter().zip(&map) {
-            cells[slot] = utf8(source, line, schema.columns[slot], field)?;
+            cells[slot] = field;
         }
         sink.row(line, &cells[..schema.columns.len()])?;
     }
