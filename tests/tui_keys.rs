@@ -648,3 +648,52 @@ fn first_frame_comes_from_the_preview_before_the_full_load() {
     assert!(app.loaded);
     assert_eq!(app.ledger().invoices().len(), 9);
 }
+
+#[test]
+fn edits_apply_to_a_copy_while_the_ledger_is_shared() {
+    let mut h = Harness::new(100, 30);
+    let held = h.app.ledger_handle();
+    h.keys("a");
+    h.type_text("Acme Corp");
+    h.keys("tab tab");
+    h.type_text("42.00");
+    let lines = h.keys("ctrl-s");
+    assert!(
+        status(&lines).starts_with(" 7 payments"),
+        "{}",
+        status(&lines)
+    );
+    assert_eq!(held.payments().len(), 6, "the shared snapshot is untouched");
+    assert_eq!(h.app.ledger().payments().len(), 7);
+    drop(held);
+    h.keys("u");
+    assert_eq!(h.app.ledger().payments().len(), 6);
+}
+
+#[test]
+fn deleting_parties_is_planned_off_the_ui_thread_and_refused_when_in_use() {
+    let mut h = Harness::new(100, 30);
+    h.keys("P");
+    h.type_text("Lonely Ltd");
+    h.keys("ctrl-s");
+    let lines = h.keys("3");
+    let row = lines.iter().position(|l| l.contains("Lonely Ltd")).unwrap();
+    let sel = lines.iter().position(|l| l.starts_with('>')).unwrap();
+    assert_eq!(row, sel, "the new party is selected");
+    let lines = h.keys("d");
+    assert!(has(&lines, "Delete party 'Lonely Ltd'?"));
+    let lines = h.keys("y");
+    assert!(
+        hint(&lines).contains("deleted party 'Lonely Ltd'"),
+        "{}",
+        hint(&lines)
+    );
+    assert!(h.store.ledger().party_by_name("Lonely Ltd").is_none());
+    let lines = h.keys("g g d y");
+    assert!(
+        hint(&lines).contains("has 4 invoice(s) and 3 payment(s)"),
+        "{}",
+        hint(&lines)
+    );
+    assert!(h.store.ledger().party_by_name("Acme Corp").is_some());
+}

@@ -133,6 +133,7 @@ pub struct ListState {
     /// Visible rows at the last draw.
     pub height: usize,
     reset_on_result: bool,
+    pending_target: Option<Target>,
 }
 
 impl ListState {
@@ -151,6 +152,7 @@ impl ListState {
             detail: false,
             height: 10,
             reset_on_result: false,
+            pending_target: None,
         }
     }
 
@@ -309,6 +311,7 @@ pub struct App {
     /// Whether the full ledger is in memory.
     pub loaded: bool,
     load_rx: Option<Receiver<anyhow::Result<Ledger>>>,
+    bg_rx: Option<Receiver<Background>>,
     ids: IdSeq,
     /// Active tab.
     pub tab: Tab,
@@ -345,6 +348,14 @@ pub struct App {
     pub spinner: usize,
     /// Mouse hit areas from the last draw.
     pub hits: HitAreas,
+}
+
+/// Work done on a short-lived thread so the UI thread never touches the whole ledger.
+enum Background {
+    /// A change applied to a copy of the ledger (the worker still held the old one).
+    Applied(Ledger, Option<Target>, Vec<Option<Target>>),
+    /// A planned change set (operations that scan the ledger), with its label.
+    Planned(Result<ChangeSet, OpError>, String),
 }
 
 fn op_err(e: OpError) -> String {
@@ -395,6 +406,7 @@ impl App {
             ledger: Arc::new(preview),
             loaded: false,
             load_rx: Some(rx),
+            bg_rx: None,
             ids,
             tab: Tab::Payments,
             last_list: ListKind::Payments,
@@ -446,6 +458,12 @@ impl App {
         &self.ledger
     }
 
+    /// A shared handle on the current ledger snapshot (it stays unchanged by later edits,
+    /// which then apply to a copy).
+    pub fn ledger_handle(&self) -> Arc<Ledger> {
+        self.ledger.clone()
+    }
+
     /// The state of a list.
     pub fn list(&self, k: ListKind) -> &ListState {
         &self.lists[k.index()]
@@ -480,6 +498,7 @@ impl App {
     /// Whether background work is running (for the progress indicator).
     pub fn busy(&self) -> bool {
         !self.loaded
+            || self.bg_rx.is_some()
             || self.worker.busy()
             || self
                 .filter_bar
@@ -544,7 +563,10 @@ impl App {
     fn refresh_visible(&mut self) {
         if let Some(k) = self.tab.list() {
             if !self.lists[k.index()].fresh && !self.worker.is_pending(Slot::View(k)) {
-                let t = self.selected_target(k);
+                let t = self.lists[k.index()]
+                    .pending_target
+                    .take()
+                    .or_else(|| self.selected_target(k));
                 self.request(k, t);
             }
         }
@@ -556,16 +578,51 @@ impl App {
         }
     }
 
-    fn ledger_changed(&mut self, target: Option<Target>) {
-        for l in &mut self.lists {
+    /// The selected record of every list (taken before the ledger changes, since
+    /// positions may move).
+    fn selected_targets(&self) -> Vec<Option<Target>> {
+        ListKind::ALL
+            .iter()
+            .map(|k| self.selected_target(*k))
+            .collect()
+    }
+
+    /// After the ledger changed: every list is stale; each will select `target` if it
+    /// shows that kind of record, else the record it had selected (`before`).
+    fn ledger_changed(&mut self, target: Option<Target>, before: Vec<Option<Target>>) {
+        for (i, l) in self.lists.iter_mut().enumerate() {
             l.fresh = false;
+            let mine = target.filter(|t| {
+                matches!(
+                    (l.kind, t),
+                    (ListKind::Payments, Target::Payment(_))
+                        | (ListKind::Invoices | ListKind::Reminders, Target::Invoice(_))
+                        | (ListKind::Parties, Target::Party(_))
+                )
+            });
+            l.pending_target = mine.or(before.get(i).copied().flatten());
         }
         self.report_stale = true;
+        // Results computed against the old ledger must not land.
+        for k in ListKind::ALL {
+            self.worker.cancel(Slot::View(k));
+        }
+        self.worker.cancel(Slot::Report);
+        self.worker.cancel(Slot::OpenInvoices);
+        // Supersede whatever was computing against the old ledger.
         if let Some(k) = self.tab.list() {
-            let t = target.or_else(|| self.selected_target(k));
+            let t = self.lists[k.index()]
+                .pending_target
+                .take()
+                .or_else(|| self.selected_target(k));
             self.request(k, t);
         }
-        self.refresh_visible();
+        if self.tab == Tab::Reports {
+            self.worker.submit(Job::Report {
+                ledger: self.ledger.clone(),
+                today: self.today,
+            });
+        }
         self.form_open_req = None;
     }
 
@@ -621,18 +678,75 @@ impl App {
         }
     }
 
+    fn poll_background(&mut self) -> bool {
+        let Some(rx) = &self.bg_rx else {
+            return false;
+        };
+        let msg = match rx.try_recv() {
+            Ok(m) => m,
+            Err(mpsc::TryRecvError::Empty) => return false,
+            Err(mpsc::TryRecvError::Disconnected) => {
+                self.bg_rx = None;
+                self.message = Some(Message::Error("a background task stopped".into()));
+                return true;
+            }
+        };
+        self.bg_rx = None;
+        match msg {
+            Background::Applied(l, target, before) => {
+                self.ledger = Arc::new(l);
+                self.ledger_changed(target, before);
+            }
+            Background::Planned(Ok(set), label) => match self.commit(set, &label, None) {
+                Ok(()) => self.message = Some(Message::Success(format!("{label} (u undoes)"))),
+                Err(e) => self.message = Some(Message::Error(e)),
+            },
+            Background::Planned(Err(e), _) => self.message = Some(Message::Error(e.to_string())),
+        }
+        true
+    }
+
+    /// Whether a change is still being applied in the background (edits wait for it).
+    pub fn applying(&self) -> bool {
+        self.bg_rx.is_some()
+    }
+
+    /// Applies a committed change set in memory: in place when nothing else holds the
+    /// ledger, else on a copy made off the UI thread.
+    fn apply_change(&mut self, set: ChangeSet, target: Option<Target>) {
+        let before = self.selected_targets();
+        if let Some(l) = Arc::get_mut(&mut self.ledger) {
+            l.apply(&set);
+            self.ledger_changed(target, before);
+            return;
+        }
+        let base = self.ledger.clone();
+        let (tx, rx) = mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("paytrack-apply".into())
+            .spawn(move || {
+                let mut l = (*base).clone();
+                l.apply(&set);
+                let _ = tx.send(Background::Applied(l, target, before));
+            });
+        match spawned {
+            Ok(_) => self.bg_rx = Some(rx),
+            Err(e) => self.message = Some(Message::Error(format!("cannot apply the change: {e}"))),
+        }
+    }
+
     fn finish_load(&mut self, res: anyhow::Result<Ledger>) {
         match res {
             Ok(l) => {
-                // Keep the record the user is on (positions differ between the ledgers).
-                let target = self.tab.list().and_then(|k| self.selected_target(k));
+                // Keep the records the user is on (positions differ between the ledgers).
+                let before = self.selected_targets();
                 self.ledger = Arc::new(l);
                 self.loaded = true;
                 if let Ok(ids) = self.persist.ids() {
                     self.ids = ids;
                 }
                 self.ids.cover(&self.ledger);
-                self.ledger_changed(target);
+                self.ledger_changed(None, before);
             }
             Err(e) => {
                 self.message = Some(Message::Error(format!(
@@ -646,6 +760,7 @@ impl App {
     /// anything changed on screen.
     pub fn tick(&mut self, now: Instant) -> bool {
         let mut changed = self.poll_load();
+        changed |= self.poll_background();
         if let Some(bar) = &self.filter_bar {
             if bar.deadline.is_some_and(|d| now >= d) {
                 self.apply_bar();
@@ -691,12 +806,19 @@ impl App {
         }
         loop {
             self.tick(Instant::now());
+            if Instant::now() >= end {
+                return;
+            }
             if let Some(rx) = &self.load_rx {
                 let left = end.saturating_duration_since(Instant::now());
                 if let Ok(res) = rx.recv_timeout(left) {
                     self.load_rx = None;
                     self.finish_load(res);
                 }
+                continue;
+            }
+            if self.bg_rx.is_some() {
+                std::thread::sleep(Duration::from_millis(2));
                 continue;
             }
             if !self.worker.busy() {
@@ -1237,7 +1359,7 @@ impl App {
     }
 
     fn open_form(&mut self, kind: FormKind) {
-        if !self.loaded {
+        if !self.loaded || self.applying() {
             self.message = Some(Message::Info(
                 "still loading the ledger; try again in a moment".into(),
             ));
@@ -1446,6 +1568,9 @@ impl App {
         label: &str,
         target: Option<Target>,
     ) -> Result<(), String> {
+        if self.applying() {
+            return Err("the previous change is still being applied; try again in a moment".into());
+        }
         let undo = set.inverse(&self.ledger);
         self.persist
             .commit(&set)
@@ -1453,23 +1578,27 @@ impl App {
         if let Some(ids) = set.ids {
             self.ids = ids;
         }
-        Arc::make_mut(&mut self.ledger).apply(&set);
         if !undo.changes.is_empty() {
             self.undo.push((label.to_string(), undo));
         }
-        self.ledger_changed(target);
+        self.apply_change(set, target);
         Ok(())
     }
 
     fn undo(&mut self) {
+        if self.applying() {
+            self.message = Some(Message::Info(
+                "still applying the last change; try again".into(),
+            ));
+            return;
+        }
         let Some((label, set)) = self.undo.pop() else {
             self.message = Some(Message::Info("nothing to undo".into()));
             return;
         };
         match self.persist.commit(&set) {
             Ok(()) => {
-                Arc::make_mut(&mut self.ledger).apply(&set);
-                self.ledger_changed(None);
+                self.apply_change(set, None);
                 self.message = Some(Message::Success(format!("undone: {label}")));
             }
             Err(e) => {
@@ -1521,10 +1650,34 @@ impl App {
 
     fn delete(&mut self, t: Target, force: bool) {
         let what = self.describe(t);
+        if self.applying() {
+            self.message = Some(Message::Info(
+                "still applying the last change; try again".into(),
+            ));
+            return;
+        }
         let planned = match t {
             Target::Payment(id) => ops::delete_payment(&self.ledger, id),
             Target::Invoice(id) => ops::delete_invoice(&self.ledger, id, force),
-            Target::Party(id) => ops::delete_party(&self.ledger, id, false),
+            Target::Party(id) => {
+                // Finding a party's records scans the ledger: plan it off the UI thread.
+                let base = self.ledger.clone();
+                let label = format!("deleted {what}");
+                let (tx, rx) = mpsc::channel();
+                let spawned = std::thread::Builder::new()
+                    .name("paytrack-plan".into())
+                    .spawn(move || {
+                        let _ = tx.send(Background::Planned(
+                            ops::delete_party(&base, id, false),
+                            label,
+                        ));
+                    });
+                match spawned {
+                    Ok(_) => self.bg_rx = Some(rx),
+                    Err(e) => self.message = Some(Message::Error(format!("cannot delete: {e}"))),
+                }
+                return;
+            }
         };
         match planned {
             Ok(set) => match self.commit(set, &format!("deleted {what}"), None) {

@@ -423,6 +423,16 @@ impl Keymap {
             .map(|b| format_keys(&b.keys))
     }
 
+    /// Every key sequence bound to `action` in `ctx`, joined with `/`.
+    pub fn all_keys_for(&self, ctx: Context, action: Action) -> String {
+        self.bindings(ctx)
+            .iter()
+            .filter(|b| b.action == action)
+            .map(|b| format_keys(&b.keys))
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
     /// Resolves the keys typed so far against `contexts` (most specific first).
     pub fn lookup(&self, contexts: &[Context], keys: &[KeyChord]) -> Lookup {
         if keys.is_empty() {

@@ -148,6 +148,12 @@ impl Worker {
         gen
     }
 
+    /// Drops any outstanding request in `slot`: its result, if it comes, is discarded.
+    pub fn cancel(&mut self, slot: Slot) {
+        self.latest[slot.index()].fetch_add(1, Ordering::SeqCst);
+        self.pending[slot.index()] = false;
+    }
+
     /// Whether a request in `slot` has not been answered yet.
     pub fn is_pending(&self, slot: Slot) -> bool {
         self.pending[slot.index()]

@@ -53,8 +53,8 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, styles: &Styles, keymap: &Ke
             }),
         );
         let note = match (&field.error, &field.hint) {
-            (Some(e), _) => Span::styled(format!(" ✗ {e}"), styles.get(Role::Error)),
-            (None, Some(h)) => Span::styled(format!(" {h}"), styles.get(Role::Muted)),
+            (Some(e), _) => Span::styled(format!(" ✗ {}", sanitize(e)), styles.get(Role::Error)),
+            (None, Some(h)) => Span::styled(format!(" {}", sanitize(h)), styles.get(Role::Muted)),
             _ => Span::raw(""),
         };
         if focused && field.choices.is_none() {
@@ -112,7 +112,7 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, styles: &Styles, keymap: &Ke
     if let Some(e) = &form.error {
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(
-            format!("✗ {e}"),
+            format!("✗ {}", sanitize(e)),
             styles.get(Role::Error),
         )));
     }

@@ -6,6 +6,7 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::centered;
+use crate::tui::action::Action;
 use crate::tui::config::ConfigWarning;
 use crate::tui::keymap::{format_keys, Context, Keymap};
 use crate::tui::theme::{Role, Styles};
@@ -75,8 +76,19 @@ pub fn draw(
     let max = text
         .len()
         .saturating_sub(rect.height.saturating_sub(2) as usize);
+    let key = |a| keymap.all_keys_for(Context::Dialog, a);
+    let title = format!(
+        " Keys ({} closes, {}/{} scroll) ",
+        key(Action::Deny),
+        keymap
+            .keys_for(Context::Dialog, Action::Down)
+            .unwrap_or_default(),
+        keymap
+            .keys_for(Context::Dialog, Action::Up)
+            .unwrap_or_default()
+    );
     let block = Block::bordered()
-        .title(Line::from(" Keys (esc closes, j/k scroll) ").style(styles.get(Role::Title)))
+        .title(Line::from(title).style(styles.get(Role::Title)))
         .border_style(styles.get(Role::Border));
     f.render_widget(
         Paragraph::new(text)

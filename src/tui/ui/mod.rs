@@ -358,7 +358,9 @@ fn draw_hints(f: &mut Frame, area: Rect, app: &App) {
             Message::Success(_) => Role::Success,
             Message::Error(_) => Role::Error,
         };
-        Line::from(Span::styled(format!(" {}", m.text()), app.styles.get(role)))
+        // Messages can quote data (names, numbers): neutralise them like cells.
+        let text = crate::text::sanitize(m.text()).into_owned();
+        Line::from(Span::styled(format!(" {text}"), app.styles.get(role)))
     } else if !app.pending_keys.is_empty() {
         Line::from(format!(
             " {} …",
