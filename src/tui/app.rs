@@ -353,7 +353,7 @@ pub struct App {
 /// Work done on a short-lived thread so the UI thread never touches the whole ledger.
 enum Background {
     /// A change applied to a copy of the ledger (the worker still held the old one).
-    Applied(Ledger, Option<Target>, Vec<Option<Target>>),
+    Applied(Box<Ledger>, Option<Target>, Vec<Option<Target>>),
     /// A planned change set (operations that scan the ledger), with its label.
     Planned(Result<ChangeSet, OpError>, String),
 }
@@ -694,7 +694,7 @@ impl App {
         self.bg_rx = None;
         match msg {
             Background::Applied(l, target, before) => {
-                self.ledger = Arc::new(l);
+                self.ledger = Arc::new(*l);
                 self.ledger_changed(target, before);
             }
             Background::Planned(Ok(set), label) => match self.commit(set, &label, None) {
@@ -727,7 +727,7 @@ impl App {
             .spawn(move || {
                 let mut l = (*base).clone();
                 l.apply(&set);
-                let _ = tx.send(Background::Applied(l, target, before));
+                let _ = tx.send(Background::Applied(Box::new(l), target, before));
             });
         match spawned {
             Ok(_) => self.bg_rx = Some(rx),
