@@ -65,6 +65,19 @@ pub struct DemoData {
 }
 
 impl DemoData {
+    /// One change set that stores every generated record (with the id counters).
+    pub fn into_change_set(self) -> crate::domain::ChangeSet {
+        use crate::domain::Change;
+        let mut set = crate::domain::ChangeSet::new();
+        set.changes
+            .reserve(self.parties.len() + self.invoices.len() + self.payments.len());
+        set.changes.extend(self.parties.into_iter().map(Change::PutParty));
+        set.changes.extend(self.invoices.into_iter().map(Change::PutInvoice));
+        set.changes.extend(self.payments.into_iter().map(Change::PutPayment));
+        set.ids = Some(self.ids);
+        set
+    }
+
     /// Builds the in-memory ledger from the data, with the id counters to continue from.
     pub fn into_ledger(self) -> (Ledger, IdSeq) {
         let ids = self.ids;

@@ -5,6 +5,7 @@
 //! [`ops`] (validated operations shared by both front ends), and the front ends:
 //! [`cli`] and [`tui`].
 
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod domain;

@@ -782,3 +782,36 @@ fn demo_refuses_a_store_with_data() {
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("not empty"), "{}", o.stderr);
 }
+
+#[test]
+fn bench_prints_every_step() {
+    let e = Env::new();
+    let out_file = e.path("bench.md");
+    let out = e.ok(&[
+        "bench",
+        "--payments",
+        "300",
+        "--runs",
+        "1",
+        "-o",
+        out_file.to_str().unwrap(),
+    ]);
+    for step in [
+        "import CSV pair",
+        "open to first frame",
+        "open to fully loaded list",
+        "full load of the store",
+        "filter `status:overdue`",
+        "filter bar: key press",
+        "report aging",
+        "report customers",
+        "report trend",
+        "report cashflow",
+        "CLI `payments",
+        "TUI with the full store loaded",
+    ] {
+        assert!(out.contains(step), "{step} missing:\n{out}");
+    }
+    assert!(out.contains("peak RSS"), "{out}");
+    assert_eq!(std::fs::read_to_string(out_file).unwrap(), out);
+}

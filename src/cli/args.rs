@@ -76,6 +76,25 @@ pub enum Command {
     },
     /// Print the manual page (roff).
     Man,
+    /// Measure performance on a temporary demo store and print a table.
+    Bench(BenchArgs),
+}
+
+/// `paytrack bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Store sizes in payments, comma separated (e.g. 10000,100000,1000000).
+    #[arg(long, value_delimiter = ',', default_value = "1000000")]
+    pub payments: Vec<usize>,
+    /// Runs per step; the median is printed.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Also write the table to FILE.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Internal: load --db into a headless TUI and exit (for the memory figure).
+    #[arg(long, hide = true)]
+    pub tui_memory_probe: bool,
 }
 
 /// `paytrack demo`.

@@ -94,7 +94,13 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    match run(cli) {
+    let result = run(cli);
+    if std::env::var_os(crate::bench::PEAK_RSS_ENV).is_some() {
+        if let Some(b) = crate::bench::peak_rss_bytes() {
+            eprintln!("peak-rss-kb: {}", b / 1024);
+        }
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let usage = e.downcast_ref::<UsageError>().is_some();
@@ -141,6 +147,7 @@ pub fn run(cli: Cli) -> Result<()> {
             clap_complete::generate(shell, &mut Cli::command(), "paytrack", &mut out);
             Ok(())
         }
+        Some(Command::Bench(ref b)) => bench(&ctx, b, &mut out),
         Some(Command::Man) => {
             clap_mangen::Man::new(Cli::command()).render(&mut out)?;
             Ok(())
@@ -176,6 +183,50 @@ fn demo(cli: &Cli, ctx: &Context, d: &args::DemoArgs) -> Result<()> {
     open_tui(cli, &demo_ctx)
 }
 
+fn bench(ctx: &Context, b: &args::BenchArgs, out: &mut impl Write) -> Result<()> {
+    if b.tui_memory_probe {
+        return crate::bench::tui_memory_probe(&ctx.db, ctx.today);
+    }
+    let opts = crate::bench::BenchOptions {
+        sizes: b.payments.clone(),
+        runs: b.runs,
+        today: ctx.today,
+        exe: std::env::current_exe().context("cannot find the paytrack binary")?,
+    };
+    let mut text = Vec::new();
+    {
+        let mut tee = Tee(out, &mut text);
+        writeln!(
+            tee,
+            "paytrack bench: {} core(s), today {}, median of {} run(s)\n",
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            crate::domain::format_date(ctx.today),
+            b.runs
+        )?;
+        crate::bench::run(&opts, &mut tee)?;
+    }
+    if let Some(path) = &b.out {
+        std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Writes to two sinks at once.
+struct Tee<'a, A: Write, B: Write>(&'a mut A, &'a mut B);
+impl<A: Write, B: Write> Write for Tee<'_, A, B> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write_all(buf)?;
+        self.1.write_all(buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()?;
+        self.1.flush()
+    }
+}
+
 struct RemoveOnDrop(PathBuf);
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
@@ -202,17 +253,7 @@ pub fn seed_demo(
         payments,
         today,
     });
-    let mut set = crate::domain::ChangeSet::new();
-    set.changes
-        .reserve(data.parties.len() + data.invoices.len() + data.payments.len());
-    use crate::domain::Change;
-    set.changes
-        .extend(data.parties.into_iter().map(Change::PutParty));
-    set.changes
-        .extend(data.invoices.into_iter().map(Change::PutInvoice));
-    set.changes
-        .extend(data.payments.into_iter().map(Change::PutPayment));
-    set.ids = Some(data.ids);
+    let set = data.into_change_set();
     store.commit(&set)?;
     Ok(store.counts()?)
 }
