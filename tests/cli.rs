@@ -815,3 +815,73 @@ fn bench_prints_every_step() {
     assert!(out.contains("peak RSS"), "{out}");
     assert_eq!(std::fs::read_to_string(out_file).unwrap(), out);
 }
+
+#[test]
+fn reports_from_the_command_line() {
+    let e = Env::new();
+    e.seed_small();
+    e.ok(&[
+        "add",
+        "payment",
+        "--party",
+        "Acme Corp",
+        "--dir",
+        "in",
+        "--amount",
+        "400",
+        "--date",
+        "2026-11-02",
+        "--invoice",
+        "INV-1",
+    ]);
+    // INV-1 due 2026-10-15: 600.00 outstanding, 49 days past due; INV-2 is current
+    let csv = e.ok(&["report", "aging", "--format", "csv"]);
+    assert_eq!(
+        csv,
+        "currency,bucket,amount,count\nEUR,current,250.00,1\nEUR,1-30,0.00,0\nEUR,31-60,600.00,1\nEUR,61-90,0.00,0\nEUR,90+,0.00,0\n"
+    );
+    // as of a past date the later payment is ignored
+    let past = e.ok(&[
+        "report",
+        "aging",
+        "--format",
+        "csv",
+        "--as-of",
+        "2026-10-20",
+    ]);
+    assert!(past.contains("EUR,1-30,1000.00,1"), "{past}");
+    let payables = e.ok(&[
+        "report",
+        "aging",
+        "--kind",
+        "payable",
+        "--by-party",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        payables.contains("Paper Supplies Ltd,GBP,0.00,80.00,0.00,0.00,0.00,80.00"),
+        "{payables}"
+    );
+    let cust = e.ok(&["report", "customers", "--format", "csv"]);
+    assert!(cust.starts_with("party,currency,invoiced,paid,outstanding,credit,invoices_paid,paid_on_time,on_time_rate,avg_days_late,dso\n"), "{cust}");
+    assert!(
+        cust.contains("Acme Corp,EUR,1250.00,400.00,850.00,0.00,0,0,,,"),
+        "{cust}"
+    );
+    let trend = e.ok(&["report", "trend", "--months", "2", "--format", "csv"]);
+    assert_eq!(trend, "month,currency,incoming,outgoing,net\n2026-11,EUR,400.00,0.00,400.00\n2026-12,EUR,0.00,0.00,0.00\n");
+    let flow = e.ok(&["report", "cashflow", "--weeks", "2", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&flow).unwrap();
+    assert!(!v.as_array().unwrap().is_empty());
+    let st = e.ok(&["report", "statement", "--party", "acme corp"]);
+    assert!(st.contains("INV-1") && st.contains("INV-2"), "{st}");
+    let table = e.ok(&["report", "customers"]);
+    assert!(table.contains("Acme Corp"), "{table}");
+    let o = e.run(&["report", "statement", "--party", "Nobody"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("no party named 'Nobody'"), "{}", o.stderr);
+    let o = e.run(&["report", "customers", "--sort", "fastest"]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("not a sort order"), "{}", o.stderr);
+}

@@ -78,6 +78,93 @@ pub enum Command {
     Man,
     /// Measure performance on a temporary demo store and print a table.
     Bench(BenchArgs),
+    /// Reports: aging, customer punctuality, trend, cash-flow outlook, statements.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+/// Options every report shares.
+#[derive(Args, Debug)]
+pub struct ReportCommon {
+    /// Report as of this date (default today); anything dated after it is ignored.
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub as_of: Option<Date>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `paytrack report ...`.
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// Aged receivables (or payables) by bucket, per currency or per party.
+    Aging {
+        /// receivable (default) or payable.
+        #[arg(long, value_parser = parse_word::<InvoiceKind>)]
+        kind: Option<InvoiceKind>,
+        /// Only this currency.
+        #[arg(long, value_parser = parse_word::<Currency>)]
+        currency: Option<Currency>,
+        /// One row per party instead of per bucket.
+        #[arg(long)]
+        by_party: bool,
+        /// Shared options.
+        #[command(flatten)]
+        common: ReportCommon,
+    },
+    /// Punctuality per customer: who pays on time, who is late, by how much.
+    Customers {
+        /// Only this currency.
+        #[arg(long, value_parser = parse_word::<Currency>)]
+        currency: Option<Currency>,
+        /// party (default), on_time_rate, avg_days_late or outstanding.
+        #[arg(long, default_value = "party", value_parser = parse_sort)]
+        sort: crate::report::CustomerSort,
+        /// Shared options.
+        #[command(flatten)]
+        common: ReportCommon,
+    },
+    /// Money in and out per month.
+    Trend {
+        /// Number of months ending with the as-of month.
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=600))]
+        months: u32,
+        /// Only this currency.
+        #[arg(long, value_parser = parse_word::<Currency>)]
+        currency: Option<Currency>,
+        /// Shared options.
+        #[command(flatten)]
+        common: ReportCommon,
+    },
+    /// Expected money per week from open invoices and bills.
+    Cashflow {
+        /// Number of weeks starting with the as-of week.
+        #[arg(long, default_value_t = 13, value_parser = clap::value_parser!(u32).range(1..=520))]
+        weeks: u32,
+        /// Shared options.
+        #[command(flatten)]
+        common: ReportCommon,
+    },
+    /// A party's statement: opening balance, invoices and payments, closing balance.
+    Statement {
+        /// Party name.
+        #[arg(long)]
+        party: String,
+        /// First date (default: from the beginning).
+        #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+        from: Option<Date>,
+        /// Last date (default: the as-of date).
+        #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+        to: Option<Date>,
+        /// Shared options.
+        #[command(flatten)]
+        common: ReportCommon,
+    },
+}
+
+fn parse_sort(s: &str) -> Result<crate::report::CustomerSort, String> {
+    s.parse()
+        .map_err(|e: crate::report::ReportError| e.to_string())
 }
 
 /// `paytrack bench`.

@@ -35,7 +35,7 @@ pub fn select_payments<'a>(
             .collect(),
         None => all.iter().collect(),
     };
-    rows.sort_unstable_by(|a, b| (b.date, b.id).cmp(&(a.date, a.id)));
+    rows.sort_unstable_by_key(|p| std::cmp::Reverse((p.date, p.id)));
     rows
 }
 
@@ -53,7 +53,7 @@ pub fn select_invoices<'a>(
             .collect(),
         None => all.iter().collect(),
     };
-    rows.sort_unstable_by(|a, b| (b.issue_date, b.id).cmp(&(a.issue_date, a.id)));
+    rows.sort_unstable_by_key(|i| std::cmp::Reverse((i.issue_date, i.id)));
     rows
 }
 

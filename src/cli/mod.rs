@@ -3,6 +3,7 @@
 mod args;
 mod list;
 mod records;
+mod report;
 mod table;
 mod transfer;
 
@@ -148,6 +149,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Some(Command::Bench(ref b)) => bench(&ctx, b, &mut out),
+        Some(Command::Report(ref r)) => report::run(&ctx, r, &mut out),
         Some(Command::Man) => {
             clap_mangen::Man::new(Cli::command()).render(&mut out)?;
             Ok(())

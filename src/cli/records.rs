@@ -62,7 +62,7 @@ pub fn add(ctx: &Context, cmd: &AddCommand, out: &mut impl Write) -> Result<()> 
             };
             let (set, id) = ops::add_party(&l, &mut ids, &input)?;
             commit(&store, &set)?;
-            writeln!(out, "added party {} ({})", sanitize(&input.name.trim()), id)?;
+            writeln!(out, "added party {} ({})", sanitize(input.name.trim()), id)?;
         }
         AddCommand::Invoice(f) => {
             let input = InvoiceInput {
