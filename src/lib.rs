@@ -6,6 +6,7 @@
 //! [`cli`] and [`tui`].
 
 pub mod bench;
+pub mod check;
 pub mod cli;
 pub mod demo;
 pub mod domain;

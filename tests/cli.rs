@@ -885,3 +885,47 @@ fn reports_from_the_command_line() {
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("not a sort order"), "{}", o.stderr);
 }
+
+#[test]
+fn check_is_silent_on_a_sound_store_and_lists_problems_otherwise() {
+    let e = Env::new();
+    e.seed_small();
+    e.ok(&[
+        "add",
+        "payment",
+        "--party",
+        "Acme Corp",
+        "--dir",
+        "in",
+        "--amount",
+        "100",
+        "--invoice",
+        "INV-1",
+    ]);
+    let o = e.run(&["check"]);
+    assert_eq!((o.code, o.stdout.as_str(), o.stderr.as_str()), (0, "", ""));
+    // damage it behind paytrack's back: a payment block whose record points at a missing invoice
+    {
+        use paytrack::store::codec;
+        let db = sled::open(e.db()).unwrap();
+        let key = [b'p', 0, 0, 0, 0, 0, 0, 0, 0];
+        let recs = codec::decode_payment_block(&db.get(key).unwrap().unwrap()).unwrap();
+        let mut p = paytrack::domain::Payment::try_from(recs[0].clone()).unwrap();
+        p.allocations[0].invoice = paytrack::domain::InvoiceId(99);
+        db.insert(
+            key,
+            codec::encode_payment_block(&[codec::PaymentV1::from(&p)]),
+        )
+        .unwrap();
+        db.flush().unwrap();
+    }
+    let o = e.run(&["check"]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stdout
+            .contains("payment 1 is allocated to missing invoice 99"),
+        "{}",
+        o.stdout
+    );
+    assert!(o.stderr.contains("1 problem(s) found"), "{}", o.stderr);
+}

@@ -78,6 +78,9 @@ pub enum Command {
     Man,
     /// Measure performance on a temporary demo store and print a table.
     Bench(BenchArgs),
+    /// Verify the store: records decode, references and allocations hold, counters match.
+    /// Prints nothing and exits 0 when all is well; lists the problems and exits 1 otherwise.
+    Check,
     /// Reports: aging, customer punctuality, trend, cash-flow outlook, statements.
     #[command(subcommand)]
     Report(ReportCommand),

@@ -150,6 +150,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Some(Command::Bench(ref b)) => bench(&ctx, b, &mut out),
         Some(Command::Report(ref r)) => report::run(&ctx, r, &mut out),
+        Some(Command::Check) => check(&ctx, &mut out),
         Some(Command::Man) => {
             clap_mangen::Man::new(Cli::command()).render(&mut out)?;
             Ok(())
@@ -183,6 +184,22 @@ fn demo(cli: &Cli, ctx: &Context, d: &args::DemoArgs) -> Result<()> {
         today: ctx.today,
     };
     open_tui(cli, &demo_ctx)
+}
+
+fn check(ctx: &Context, out: &mut impl Write) -> Result<()> {
+    let (store, l) = ctx.load()?;
+    let problems = crate::check::check_ledger(&l, store.counts()?, store.ids()?);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for p in &problems {
+        writeln!(out, "{p}")?;
+    }
+    anyhow::bail!(
+        "{} problem(s) found in the store at {}",
+        problems.len(),
+        ctx.db.display()
+    )
 }
 
 fn bench(ctx: &Context, b: &args::BenchArgs, out: &mut impl Write) -> Result<()> {
