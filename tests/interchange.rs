@@ -408,13 +408,12 @@ const HOSTILE: &[&str] = &[
     "",
 ];
 
-#[test]
-fn hostile_text_survives_and_is_neutralised() {
+/// Every hostile string as a note, a reference and an email, and inside party names and
+/// invoice numbers (those are trimmed keys, and `;` cannot occur in a split's number).
+fn hostile_ledger() -> Ledger {
     let mut parties = Vec::new();
     let mut invoices = Vec::new();
     let mut payments = Vec::new();
-    // every hostile string as a note, a reference and an email; the non-blank ones as
-    // party names and invoice numbers (those are trimmed keys)
     for (k, s) in HOSTILE.iter().enumerate() {
         let id = k as u64 + 1;
         // names and numbers are trimmed keys; `;` cannot occur in a split's number
@@ -448,7 +447,12 @@ fn hostile_text_survives_and_is_neutralised() {
         y.notes = s.to_string();
         payments.push(y);
     }
-    let l = Ledger::from_records(parties, invoices, payments);
+    Ledger::from_records(parties, invoices, payments)
+}
+
+#[test]
+fn hostile_text_survives_and_is_neutralised() {
+    let l = hostile_ledger();
     let m = csv_round_trip(&l);
     for (a, b) in l.parties().iter().zip(m.parties()) {
         assert_eq!((&a.name, &a.email, &a.notes), (&b.name, &b.email, &b.notes));
@@ -530,6 +534,35 @@ fn json_export_then_import_is_lossless() {
     assert_eq!(empty, b"[]\n");
     let plan = json::read_payments(Cursor::new(&b"[]\n"[..]), "x.json", &l, &mut ids).unwrap();
     assert_eq!(plan.records, 0);
+}
+
+#[test]
+fn json_carries_hostile_text_exactly() {
+    let l = hostile_ledger();
+    let mut m = Ledger::new();
+    let mut ids = IdSeq::default();
+    let mut a = Vec::new();
+    json::write_parties(&mut a, &l, l.parties().iter()).unwrap();
+    let plan = json::read_parties(&a[..], "p.json", &m, &mut ids).unwrap();
+    m.apply(&plan.changes);
+    let mut b = Vec::new();
+    json::write_invoices(&mut b, &l, &rules(), l.invoices().iter()).unwrap();
+    let plan = json::read_invoices(&b[..], "i.json", &m, &mut ids).unwrap();
+    m.apply(&plan.changes);
+    let mut c = Vec::new();
+    json::write_payments(&mut c, &l, l.payments().iter()).unwrap();
+    let plan = json::read_payments(&c[..], "y.json", &m, &mut ids).unwrap();
+    m.apply(&plan.changes);
+    // JSON is not neutralised: the text is there as it is, and one object per line
+    let text = String::from_utf8(c).unwrap();
+    assert!(
+        text.contains("\"notes\":\"=HYPERLINK(\\\"http://evil.example\\\""),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), l.payments().len() + 2);
+    assert_eq!(csv_parties(&m), csv_parties(&l));
+    assert_eq!(csv_invoices(&m), csv_invoices(&l));
+    assert_eq!(csv_payments(&m), csv_payments(&l));
 }
 
 fn json_err(read: Reader, text: &str) -> String {
@@ -1304,6 +1337,19 @@ fn million_payments_import_and_export_speed() {
          ({import_wall:?} wall, {:.0} rows/s)",
         out.len() >> 20,
         n as f64 / import.as_secs_f64()
+    );
+    let (t, c) = (Instant::now(), cpu());
+    let mut dump = Vec::with_capacity(300 << 20);
+    backup::write(&mut dump, &l, &[], IdSeq::default()).unwrap();
+    let (backup_wall, backup_cpu) = (t.elapsed(), cpu() - c);
+    let (t, c) = (Instant::now(), cpu());
+    let back = backup::read(&dump[..], "b").unwrap();
+    let (restore_wall, restore_cpu) = (t.elapsed(), cpu() - c);
+    assert_eq!(back.payments.len(), n as usize);
+    eprintln!(
+        "backup {} MB in {backup_cpu:?} cpu ({backup_wall:?} wall), read in {restore_cpu:?} cpu \
+         ({restore_wall:?} wall)",
+        dump.len() >> 20
     );
     // generous bounds (CPU time, shared 2-core machine); unloaded it is about twice as fast
     assert!(import.as_secs_f64() < 1.5, "import took {import:?}");

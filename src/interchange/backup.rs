@@ -15,20 +15,22 @@
 //! truncated file be detected; it is refused, as is an unknown version, an unknown record
 //! type, a bad field, a duplicate id or a reference to a record that is not in the file.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io::{self, BufRead, BufWriter, Write};
 
 use rust_decimal::Decimal;
-use serde::de::{DeserializeOwned, IgnoredAny};
-use serde::{Deserialize, Serialize};
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize, Serializer};
+use time::Date;
 
 use crate::domain::ledger::{name_key, Ledger};
 use crate::domain::{
-    format_date, parse_amount, parse_date, Allocation, Currency, Direction, IdSeq, Invoice,
-    InvoiceId, InvoiceKind, Method, Party, PartyId, PartyRole, Payment, PaymentId, SavedFilter,
+    parse_amount, parse_date, Allocation, Currency, Direction, IdSeq, Invoice, InvoiceId,
+    InvoiceKind, Method, Party, PartyId, PartyRole, Payment, PaymentId, SavedFilter,
 };
 
-use super::ImportError;
+use super::{fast_date, ImportError};
 
 /// The first line's magic word.
 const MAGIC: &str = "paytrack-backup";
@@ -60,64 +62,77 @@ struct IdsRec {
     payment: u64,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PartyRec {
-    #[serde(rename = "type", skip_serializing, default)]
+struct PartyRec<'a> {
+    #[serde(rename = "type", default)]
     _type: Option<IgnoredAny>,
     id: u64,
     name: String,
-    role: String,
+    #[serde(borrow)]
+    role: Cow<'a, str>,
     email: String,
     terms_days: Option<u32>,
     notes: String,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct InvoiceRec {
-    #[serde(rename = "type", skip_serializing, default)]
+struct InvoiceRec<'a> {
+    #[serde(rename = "type", default)]
     _type: Option<IgnoredAny>,
     id: u64,
     number: String,
     party: u64,
-    kind: String,
-    issue_date: String,
-    due_date: String,
-    amount: String,
-    currency: String,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    issue_date: Cow<'a, str>,
+    #[serde(borrow)]
+    due_date: Cow<'a, str>,
+    #[serde(borrow)]
+    amount: Cow<'a, str>,
+    #[serde(borrow)]
+    currency: Cow<'a, str>,
     notes: String,
     void: bool,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AllocRec {
+struct AllocRec<'a> {
     invoice: u64,
-    amount: String,
+    #[serde(borrow)]
+    amount: Cow<'a, str>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PaymentRec {
-    #[serde(rename = "type", skip_serializing, default)]
+struct PaymentRec<'a> {
+    #[serde(rename = "type", default)]
     _type: Option<IgnoredAny>,
     id: u64,
     party: u64,
-    direction: String,
-    amount: String,
-    currency: String,
-    date: String,
-    method: String,
+    #[serde(borrow)]
+    direction: Cow<'a, str>,
+    #[serde(borrow)]
+    amount: Cow<'a, str>,
+    #[serde(borrow)]
+    currency: Cow<'a, str>,
+    #[serde(borrow)]
+    date: Cow<'a, str>,
+    #[serde(borrow)]
+    method: Cow<'a, str>,
     reference: String,
     notes: String,
-    allocations: Vec<AllocRec>,
+    #[serde(borrow)]
+    allocations: Vec<AllocRec<'a>>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FilterRec {
-    #[serde(rename = "type", skip_serializing, default)]
+    #[serde(rename = "type", default)]
     _type: Option<IgnoredAny>,
     name: String,
     query: String,
@@ -170,14 +185,13 @@ pub fn write(
         },
     )?;
     for p in ledger.parties() {
-        let rec = PartyRec {
-            _type: None,
+        let rec = PartyRecOut {
             id: p.id.0,
-            name: p.name.clone(),
-            role: p.role.as_str().into(),
-            email: p.email.clone(),
+            name: &p.name,
+            role: p.role.as_str(),
+            email: &p.email,
             terms_days: p.terms_days,
-            notes: p.notes.clone(),
+            notes: &p.notes,
         };
         line(&mut out, &mut buf, "party", &rec)?;
     }
@@ -187,9 +201,9 @@ pub fn write(
             number: &i.number,
             party: i.party.0,
             kind: i.kind.as_str(),
-            issue_date: &format_date(i.issue_date),
-            due_date: &format_date(i.due_date),
-            amount: &i.amount.to_string(),
+            issue_date: Day(i.issue_date),
+            due_date: Day(i.due_date),
+            amount: Exact(i.amount),
             currency: i.currency.as_str(),
             notes: &i.notes,
             void: i.void,
@@ -197,25 +211,17 @@ pub fn write(
         line(&mut out, &mut buf, "invoice", &rec)?;
     }
     for p in ledger.payments() {
-        let allocations: Vec<AllocOut> = p
-            .allocations
-            .iter()
-            .map(|a| AllocOut {
-                invoice: a.invoice.0,
-                amount: a.amount.to_string(),
-            })
-            .collect();
         let rec = PaymentRecOut {
             id: p.id.0,
             party: p.party.0,
             direction: p.direction.as_str(),
-            amount: &p.amount.to_string(),
+            amount: Exact(p.amount),
             currency: p.currency.as_str(),
-            date: &format_date(p.date),
+            date: Day(p.date),
             method: p.method.as_str(),
             reference: &p.reference,
             notes: &p.notes,
-            allocations: &allocations,
+            allocations: Allocs(&p.allocations),
         };
         line(&mut out, &mut buf, "payment", &rec)?;
     }
@@ -238,24 +244,69 @@ pub fn write(
     out.flush()
 }
 
+/// A date written as `YYYY-MM-DD` without allocating.
+struct Day(Date);
+
+impl Serialize for Day {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        s.collect_str(&format_args!(
+            "{:04}-{:02}-{:02}",
+            d.year(),
+            u8::from(d.month()),
+            d.day()
+        ))
+    }
+}
+
+/// An amount written exactly (its own scale, not rounded) as a string.
+struct Exact(Decimal);
+
+impl Serialize for Exact {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// A payment's allocations as `[{"invoice":ID,"amount":"EXACT"}]`.
+struct Allocs<'a>(&'a [Allocation]);
+
+impl Serialize for Allocs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct One {
+            invoice: u64,
+            amount: Exact,
+        }
+        s.collect_seq(self.0.iter().map(|a| One {
+            invoice: a.invoice.0,
+            amount: Exact(a.amount),
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct PartyRecOut<'a> {
+    id: u64,
+    name: &'a str,
+    role: &'a str,
+    email: &'a str,
+    terms_days: Option<u32>,
+    notes: &'a str,
+}
+
 #[derive(Serialize)]
 struct InvoiceRecOut<'a> {
     id: u64,
     number: &'a str,
     party: u64,
     kind: &'a str,
-    issue_date: &'a str,
-    due_date: &'a str,
-    amount: &'a str,
+    issue_date: Day,
+    due_date: Day,
+    amount: Exact,
     currency: &'a str,
     notes: &'a str,
     void: bool,
-}
-
-#[derive(Serialize)]
-struct AllocOut {
-    invoice: u64,
-    amount: String,
 }
 
 #[derive(Serialize)]
@@ -263,13 +314,13 @@ struct PaymentRecOut<'a> {
     id: u64,
     party: u64,
     direction: &'a str,
-    amount: &'a str,
+    amount: Exact,
     currency: &'a str,
-    date: &'a str,
+    date: Day,
     method: &'a str,
     reference: &'a str,
     notes: &'a str,
-    allocations: &'a [AllocOut],
+    allocations: Allocs<'a>,
 }
 
 #[derive(Serialize)]
@@ -277,6 +328,49 @@ struct FilterRecOut<'a> {
     name: &'a str,
     query: &'a str,
     pin: Option<u8>,
+}
+
+/// A set of record ids: a bit per id while ids are dense (as the counters make them),
+/// a hash set for the odd large one.
+#[derive(Default)]
+struct IdSet {
+    bits: Vec<u64>,
+    sparse: HashSet<u64>,
+}
+
+impl IdSet {
+    const DENSE: u64 = 1 << 27;
+
+    /// Adds `id`; false when it was there already.
+    fn insert(&mut self, id: u64) -> bool {
+        if id >= Self::DENSE {
+            return self.sparse.insert(id);
+        }
+        let (word, bit) = ((id / 64) as usize, 1u64 << (id % 64));
+        if word >= self.bits.len() {
+            self.bits.resize(word + 1, 0);
+        }
+        let fresh = self.bits[word] & bit == 0;
+        self.bits[word] |= bit;
+        fresh
+    }
+
+    fn contains(&self, id: u64) -> bool {
+        if id >= Self::DENSE {
+            return self.sparse.contains(&id);
+        }
+        self.bits
+            .get((id / 64) as usize)
+            .is_some_and(|w| w & (1u64 << (id % 64)) != 0)
+    }
+}
+
+/// A date field: the common exact form fast, anything else through the domain parser.
+fn date_field(s: &str) -> Result<Date, crate::domain::DomainError> {
+    match fast_date(s) {
+        Some(d) => Ok(d),
+        None => parse_date(s),
+    }
 }
 
 /// Reading state: where we are, for messages.
@@ -290,7 +384,7 @@ impl At<'_> {
         ImportError::new(self.source, self.line, field, msg)
     }
 
-    fn parse<T: DeserializeOwned>(&self, text: &str) -> Result<T, ImportError> {
+    fn parse<'t, T: Deserialize<'t>>(&self, text: &'t str) -> Result<T, ImportError> {
         serde_json::from_str(text).map_err(|e| {
             let s = e.to_string();
             let msg = match s.rfind(" at line ") {
@@ -342,11 +436,11 @@ pub fn read(mut r: impl BufRead, source_name: &str) -> Result<BackupContents, Im
     let mut c = BackupContents::default();
     let mut ids: Option<IdSeq> = None;
     let mut end: Option<EndRec> = None;
-    let mut party_ids = HashSet::new();
+    let mut party_ids = IdSet::default();
     let mut party_names = HashSet::new();
-    let mut invoice_ids = HashSet::new();
+    let mut invoice_ids = IdSet::default();
     let mut invoice_numbers = HashSet::new();
-    let mut payment_ids = HashSet::new();
+    let mut payment_ids = IdSet::default();
     let mut filter_names = HashSet::new();
     loop {
         raw.clear();
@@ -437,7 +531,7 @@ pub fn read(mut r: impl BufRead, source_name: &str) -> Result<BackupContents, Im
                 if !invoice_ids.insert(rec.id) {
                     return Err(at.err(Some("id"), format!("invoice id {} appears twice", rec.id)));
                 }
-                if !party_ids.contains(&rec.party) {
+                if !party_ids.contains(rec.party) {
                     return Err(at.err(Some("party"), format!("party id {} is not in the backup (before this line)", rec.party)));
                 }
                 if !invoice_numbers.insert(rec.number.trim().to_string()) {
@@ -448,8 +542,8 @@ pub fn read(mut r: impl BufRead, source_name: &str) -> Result<BackupContents, Im
                     number: rec.number,
                     party: PartyId(rec.party),
                     kind: at.field("kind", rec.kind.parse::<InvoiceKind>())?,
-                    issue_date: at.field("issue_date", parse_date(&rec.issue_date))?,
-                    due_date: at.field("due_date", parse_date(&rec.due_date))?,
+                    issue_date: at.field("issue_date", date_field(&rec.issue_date))?,
+                    due_date: at.field("due_date", date_field(&rec.due_date))?,
                     amount: at.amount("amount", &rec.amount)?,
                     currency: at.field("currency", rec.currency.parse::<Currency>())?,
                     notes: rec.notes,
@@ -461,12 +555,12 @@ pub fn read(mut r: impl BufRead, source_name: &str) -> Result<BackupContents, Im
                 if !payment_ids.insert(rec.id) {
                     return Err(at.err(Some("id"), format!("payment id {} appears twice", rec.id)));
                 }
-                if !party_ids.contains(&rec.party) {
+                if !party_ids.contains(rec.party) {
                     return Err(at.err(Some("party"), format!("party id {} is not in the backup (before this line)", rec.party)));
                 }
                 let mut allocations = Vec::with_capacity(rec.allocations.len());
                 for a in &rec.allocations {
-                    if !invoice_ids.contains(&a.invoice) {
+                    if !invoice_ids.contains(a.invoice) {
                         return Err(at.err(
                             Some("allocations"),
                             format!("invoice id {} is not in the backup (before this line)", a.invoice),
@@ -483,7 +577,7 @@ pub fn read(mut r: impl BufRead, source_name: &str) -> Result<BackupContents, Im
                     direction: at.field("direction", rec.direction.parse::<Direction>())?,
                     amount: at.amount("amount", &rec.amount)?,
                     currency: at.field("currency", rec.currency.parse::<Currency>())?,
-                    date: at.field("date", parse_date(&rec.date))?,
+                    date: at.field("date", date_field(&rec.date))?,
                     method: at.field("method", rec.method.parse::<Method>())?,
                     reference: rec.reference,
                     notes: rec.notes,

@@ -131,6 +131,23 @@ fn date_into(buf: &mut String, d: Date) {
     );
 }
 
+/// `YYYY-MM-DD` without surrounding blanks, parsed without the general date parser.
+/// `None` for anything else, which then goes through [`crate::domain::parse_date`].
+pub(crate) fn fast_date(s: &str) -> Option<time::Date> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |a, &c| {
+            c.is_ascii_digit().then(|| a * 10 + u32::from(c - b'0'))
+        })
+    };
+    let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
+    let day = u8::try_from(num(8..10)?).ok()?;
+    time::Date::from_calendar_date(i32::try_from(num(0..4)?).ok()?, month, day).ok()
+}
+
 /// Strips a UTF-8 byte order mark from the start of `bytes`.
 fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)

@@ -14,7 +14,7 @@ use crate::domain::{
     Direction, IdSeq, Invoice, InvoiceKind, Method, Party, PartyId, PartyRole, Payment,
 };
 
-use super::{unneutralise, ImportError, ImportPlan};
+use super::{fast_date, unneutralise, ImportError, ImportPlan};
 
 /// The most slots any schema has.
 pub(crate) const MAX_COLUMNS: usize = 10;
@@ -175,23 +175,6 @@ fn word<T: std::str::FromStr<Err = crate::domain::DomainError>>(
         return Err(format!("the {what} is empty"));
     }
     s.parse::<T>().map_err(|e| e.to_string())
-}
-
-/// `YYYY-MM-DD` without surrounding blanks, parsed without the general date parser.
-/// `None` for anything else, which then goes through [`parse_date`].
-fn fast_date(s: &str) -> Option<time::Date> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| {
-        b[r].iter().try_fold(0u32, |a, &c| {
-            c.is_ascii_digit().then(|| a * 10 + u32::from(c - b'0'))
-        })
-    };
-    let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
-    let day = u8::try_from(num(8..10)?).ok()?;
-    time::Date::from_calendar_date(i32::try_from(num(0..4)?).ok()?, month, day).ok()
 }
 
 fn date(s: &str, what: &str) -> Result<time::Date, String> {
