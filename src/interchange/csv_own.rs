@@ -8,7 +8,16 @@
 //!
 //! Import finds columns by header name (any order, case-insensitive), refuses unknown
 //! columns and missing required ones, tolerates a UTF-8 BOM, and strips one leading `'`
-//! from text cells (the inverse of the formula neutralisation done on export).
+//! from text cells (the inverse of the formula neutralisation done on export). Required
+//! columns: invoices `number,party,kind,issue_date,due_date,amount,currency`; payments
+//! `date,party,direction,amount,currency` (an empty or absent `method` is `other`);
+//! parties `name` (an empty or absent `role` is `customer`). Party names and invoice
+//! numbers are trimmed; other text is kept exactly.
+//!
+//! The `invoice` cell of a payment is written as a single number only when one allocation
+//! takes the whole amount and the number contains neither `=` nor `;`; otherwise as the
+//! split `NUMBER=AMOUNT;...` (an `=` inside a number survives, a `;` inside a number of
+//! a split cannot be told apart from the separator).
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
