@@ -543,10 +543,27 @@ fn customers_punctuality() {
          Beta GmbH,EUR,4100.00,1500.00,2700.00,100.00,2,1,0.5000,1.5,115.7\n\
          Tanaka KK,JPY,170000,120000,50000,0,1,0,0.0000,10.0,26.5\n"
     );
-    assert_eq!(rows[0].recent_days_late, vec![10, 0]);
-    // both completed on 05-01: by invoice id
-    assert_eq!(rows[2].recent_days_late, vec![0, 3]);
     assert_eq!(rows[1].on_time_rate, None);
+}
+
+#[test]
+fn recent_days_late_for_sparklines() {
+    let l = fixture();
+    let keys = [
+        (PartyId(ACME), Currency::EUR),
+        (PartyId(BETA), Currency::EUR),
+        (PartyId(ACME), Currency::USD),
+        (PartyId(TANAKA), Currency::JPY),
+    ];
+    let s = customers::recent_days_late(&l, AS_OF, &keys, 12);
+    // Acme: 1 completed 04-10 (10 late), 2 on 04-25 (on time); Beta: 8 and 9 both on
+    // 05-01, by invoice id; nothing paid in USD
+    assert_eq!(s, vec![vec![10, 0], vec![0, 3], vec![], vec![10]]);
+    // the newest only; and as of 04-20 invoice 1 is the only one completed
+    let last = customers::recent_days_late(&l, AS_OF, &keys[..1], 1);
+    assert_eq!(last, vec![vec![0]]);
+    let early = customers::recent_days_late(&l, date!(2025 - 04 - 20), &keys[..1], 12);
+    assert_eq!(early, vec![vec![10]]);
 }
 
 #[test]
@@ -877,6 +894,67 @@ fn text_from_data_is_neutralised_and_sanitised() {
         serde_json::from_str(&csv_of(|w| aging::write_by_party_json(w, &rows))).unwrap();
     assert_eq!(json[1]["party"], "=HYPERLINK(\"x\"),\u{1b}[31mevil");
     assert_eq!("json".parse::<Format>().unwrap(), Format::Json);
+}
+
+#[test]
+fn dangling_and_huge_party_ids_still_count() {
+    use Currency as C;
+    let l = Ledger::from_records(
+        vec![party(1, "Known", PartyRole::Customer)],
+        vec![
+            inv(
+                1,
+                1,
+                InvoiceKind::Receivable,
+                C::EUR,
+                "100",
+                date!(2025 - 05 - 01),
+                date!(2025 - 05 - 31),
+                false,
+            ),
+            inv(
+                2,
+                u64::MAX / 3,
+                InvoiceKind::Receivable,
+                C::EUR,
+                "40",
+                date!(2025 - 05 - 01),
+                date!(2025 - 05 - 31),
+                false,
+            ),
+            inv(
+                3,
+                u64::MAX / 3,
+                InvoiceKind::Receivable,
+                C::USD,
+                "7",
+                date!(2025 - 05 - 01),
+                date!(2025 - 07 - 31),
+                false,
+            ),
+        ],
+        vec![pay(
+            1,
+            u64::MAX / 3,
+            Direction::In,
+            C::EUR,
+            "50",
+            date!(2025 - 06 - 01),
+            &[(2, "40")],
+        )],
+    );
+    let rows = customers::customers(&l, &CustomerOptions::new(AS_OF));
+    let far: Vec<_> = rows.iter().filter(|r| r.party_name == "?").collect();
+    assert_eq!(far.len(), 2);
+    let eur = far.iter().find(|r| r.currency == C::EUR).unwrap();
+    assert_eq!(
+        (eur.paid, eur.outstanding, eur.credit),
+        (d("50"), d("0"), d("10"))
+    );
+    let by_party = aging::aging_by_party(&l, &AgingOptions::new(AS_OF));
+    assert_eq!(by_party.len(), 2);
+    assert_eq!(by_party[0].party_name, "Known");
+    assert_eq!(by_party[1].total, d("7"));
 }
 
 #[test]

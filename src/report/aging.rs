@@ -13,7 +13,7 @@ use serde::Serialize;
 use time::Date;
 
 use super::output::{self, Align, Table};
-use super::{name_order, par_chunks, FxMap};
+use super::{name_order, par_chunks, FxMap, Groups};
 use crate::domain::aging::{age_invoice, AgingBucket};
 use crate::domain::ledger::Ledger;
 use crate::domain::{Currency, Invoice, InvoiceKind, PartyId};
@@ -194,25 +194,22 @@ pub struct PartyAgingRow {
 pub fn aging_by_party(l: &Ledger, o: &AgingOptions) -> Vec<PartyAgingRow> {
     type Acc = FxMap<(PartyId, Currency), ([Decimal; 5], usize)>;
     let parts = par_chunks(l.invoices(), |chunk| {
-        let mut acc: Acc = FxMap::default();
+        let mut acc: Groups<([Decimal; 5], usize)> = Groups::for_ledger(l);
         for inv in chunk {
             if !o.wants(inv) {
                 continue;
             }
             if let Some(e) = age_invoice(l, inv, o.as_of) {
-                let v = acc
-                    .entry((inv.party, inv.currency))
-                    .or_insert(([Decimal::ZERO; 5], 0));
+                let v = acc.get(inv.party, inv.currency);
                 v.0[e.bucket.index()] += e.outstanding;
                 v.1 += 1;
             }
         }
         acc
     });
-    let mut parts = parts.into_iter();
-    let mut all = parts.next().unwrap_or_default();
+    let mut all: Acc = FxMap::default();
     for part in parts {
-        for (k, (b, n)) in part {
+        for (k, (b, n)) in part.into_entries() {
             let v = all.entry(k).or_insert(([Decimal::ZERO; 5], 0));
             for (x, y) in v.0.iter_mut().zip(b) {
                 *x += y;

@@ -20,7 +20,7 @@ use serde::Serialize;
 use time::{Date, Duration};
 
 use super::output::{self, Align, Table};
-use super::{par_chunks, settle, FxMap};
+use super::{par_chunks, settle, FxMap, Groups};
 use crate::domain::ledger::Ledger;
 use crate::domain::{format_date, Currency, InvoiceKind, PartyId};
 
@@ -90,9 +90,11 @@ pub fn cashflow(l: &Ledger, as_of: Date, weeks: u32) -> Vec<CashflowRow> {
         return Vec::new();
     }
     let start = week_start(as_of);
+    // per (party, currency): receivables paid by the as-of date and their days late
     type Late = FxMap<(PartyId, Currency), (u64, i64)>;
-    let parts: Vec<(Late, Vec<Open>)> = par_chunks(l.invoices(), |chunk| {
-        let mut late = Late::default();
+    type PartLate = Groups<(u64, i64)>;
+    let parts: Vec<(PartLate, Vec<Open>)> = par_chunks(l.invoices(), |chunk| {
+        let mut late: PartLate = Groups::for_ledger(l);
         let mut open = Vec::new();
         for inv in chunk {
             if inv.void || inv.issue_date > as_of {
@@ -109,7 +111,7 @@ pub fn cashflow(l: &Ledger, as_of: Date, weeks: u32) -> Vec<CashflowRow> {
                 });
             } else if inv.kind == InvoiceKind::Receivable {
                 if let Some(done) = s.completed {
-                    let e = late.entry((inv.party, inv.currency)).or_default();
+                    let e = late.get(inv.party, inv.currency);
                     e.0 += 1;
                     e.1 += (done - inv.due_date).whole_days().max(0);
                 }
@@ -120,7 +122,7 @@ pub fn cashflow(l: &Ledger, as_of: Date, weeks: u32) -> Vec<CashflowRow> {
     let mut late = Late::default();
     let mut open: Vec<Vec<Open>> = Vec::with_capacity(parts.len());
     for (l_part, o_part) in parts {
-        for (k, (c, t)) in l_part {
+        for (k, (c, t)) in l_part.into_entries() {
             let e = late.entry(k).or_default();
             e.0 += c;
             e.1 += t;

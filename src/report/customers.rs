@@ -24,7 +24,7 @@ use serde::Serialize;
 use time::{Date, Duration};
 
 use super::output::{self, Align, Table};
-use super::{name_order, par_chunks, settle, FxMap, ReportError};
+use super::{name_order, par_chunks, settle, FxMap, Groups, ReportError};
 use crate::domain::ledger::Ledger;
 use crate::domain::{Currency, Direction, InvoiceId, InvoiceKind, PartyId};
 
@@ -42,9 +42,6 @@ pub const COLUMNS: [&str; 11] = [
     "avg_days_late",
     "dso",
 ];
-
-/// How many of a customer's most recently completed invoices [`CustomerRow::recent_days_late`] keeps.
-pub const RECENT_INVOICES: usize = 12;
 
 /// The window, in days up to and including the as-of date, that `dso` relates to.
 pub const DSO_DAYS: i64 = 90;
@@ -152,9 +149,6 @@ pub struct CustomerRow {
     /// Days sales outstanding, rounded to 1 decimal; `None` when nothing was invoiced in the
     /// 90 days up to the date.
     pub dso: Option<Decimal>,
-    /// Days late of the (up to [`RECENT_INVOICES`]) most recently completed invoices, oldest
-    /// first (by completion date, then invoice id): the TUI's sparkline. Not in CSV/JSON.
-    pub recent_days_late: Vec<i64>,
 }
 
 /// Per (party, currency) running sums.
@@ -167,26 +161,9 @@ struct Acc {
     invoices_paid: u64,
     on_time: u64,
     days_late: i64,
-    recent: Vec<(Date, InvoiceId, i64)>,
 }
 
 impl Acc {
-    fn push_recent(&mut self, e: (Date, InvoiceId, i64)) {
-        if self.recent.len() < RECENT_INVOICES {
-            self.recent.push(e);
-            return;
-        }
-        let (mut min_i, mut min) = (0, self.recent[0]);
-        for (i, x) in self.recent.iter().enumerate().skip(1) {
-            if (x.0, x.1) < (min.0, min.1) {
-                (min_i, min) = (i, *x);
-            }
-        }
-        if (e.0, e.1) > (min.0, min.1) {
-            self.recent[min_i] = e;
-        }
-    }
-
     fn merge(&mut self, o: Acc) {
         self.invoiced += o.invoiced;
         self.paid += o.paid;
@@ -195,17 +172,14 @@ impl Acc {
         self.invoices_paid += o.invoices_paid;
         self.on_time += o.on_time;
         self.days_late += o.days_late;
-        for e in o.recent {
-            self.push_recent(e);
-        }
     }
 }
 
 type Accs = FxMap<(PartyId, Currency), Acc>;
 
-fn merge_all(parts: Vec<Accs>, into: &mut Accs) {
+fn merge_all(parts: Vec<Groups<Acc>>, into: &mut Accs) {
     for part in parts {
-        for (k, a) in part {
+        for (k, a) in part.into_entries() {
             match into.get_mut(&k) {
                 Some(x) => x.merge(a),
                 None => {
@@ -223,7 +197,7 @@ fn accumulate(l: &Ledger, as_of: Date, currency: Option<Currency>) -> Accs {
         .checked_sub(Duration::days(DSO_DAYS - 1))
         .unwrap_or(Date::MIN);
     let parts = par_chunks(l.invoices(), |chunk| {
-        let mut acc = Accs::default();
+        let mut acc: Groups<Acc> = Groups::for_ledger(l);
         for inv in chunk {
             if inv.kind != InvoiceKind::Receivable
                 || inv.void
@@ -233,7 +207,7 @@ fn accumulate(l: &Ledger, as_of: Date, currency: Option<Currency>) -> Accs {
                 continue;
             }
             let s = settle(l, inv, as_of);
-            let a = acc.entry((inv.party, inv.currency)).or_default();
+            let a = acc.get(inv.party, inv.currency);
             a.invoiced += inv.amount;
             a.outstanding += s.outstanding;
             if inv.issue_date >= recent_from {
@@ -246,7 +220,6 @@ fn accumulate(l: &Ledger, as_of: Date, currency: Option<Currency>) -> Accs {
                     a.on_time += 1;
                 }
                 a.days_late += late;
-                a.push_recent((done, inv.id, late));
             }
         }
         acc
@@ -254,10 +227,10 @@ fn accumulate(l: &Ledger, as_of: Date, currency: Option<Currency>) -> Accs {
     let mut all = Accs::default();
     merge_all(parts, &mut all);
     let parts = par_chunks(l.payments(), |chunk| {
-        let mut acc = Accs::default();
+        let mut acc: Groups<Acc> = Groups::for_ledger(l);
         for p in chunk {
             if p.direction == Direction::In && p.date <= as_of && wants(p.currency) {
-                acc.entry((p.party, p.currency)).or_default().paid += p.amount;
+                acc.get(p.party, p.currency).paid += p.amount;
             }
         }
         acc
@@ -289,8 +262,6 @@ fn row(l: &Ledger, (party, currency): (PartyId, Currency), a: Acc) -> CustomerRo
     } else {
         None
     };
-    let mut recent = a.recent;
-    recent.sort_by_key(|e| (e.0, e.1));
     CustomerRow {
         party,
         party_name: l.party_name(party).to_string(),
@@ -305,7 +276,6 @@ fn row(l: &Ledger, (party, currency): (PartyId, Currency), a: Acc) -> CustomerRo
         on_time_rate,
         avg_days_late,
         dso,
-        recent_days_late: recent.into_iter().map(|e| e.2).collect(),
     }
 }
 
@@ -345,6 +315,54 @@ pub fn customers(l: &Ledger, o: &CustomerOptions) -> Vec<CustomerRow> {
             .then_with(|| a.party.cmp(&b.party))
     });
     rows.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Days late of each customer's most recently completed receivables (for a sparkline):
+/// for every `(party, currency)` in `keys`, the days late of up to `n` invoices completed
+/// by `as_of`, oldest first (by completion date, then invoice id). Results are in the order
+/// of `keys`. One pass over the invoices; only the listed parties' invoices are settled, so
+/// asking for the rows on screen is cheap.
+pub fn recent_days_late(
+    l: &Ledger,
+    as_of: Date,
+    keys: &[(PartyId, Currency)],
+    n: usize,
+) -> Vec<Vec<i64>> {
+    if n == 0 || keys.is_empty() {
+        return vec![Vec::new(); keys.len()];
+    }
+    let mut wanted: FxMap<(PartyId, Currency), usize> = FxMap::default();
+    let mut parties: FxMap<PartyId, ()> = FxMap::default();
+    for (i, k) in keys.iter().enumerate() {
+        wanted.entry(*k).or_insert(i);
+        parties.insert(k.0, ());
+    }
+    // (completion date, invoice id, days late) per key, newest n kept
+    let mut found: Vec<Vec<(Date, InvoiceId, i64)>> = vec![Vec::new(); keys.len()];
+    for inv in l.invoices() {
+        if inv.kind != InvoiceKind::Receivable
+            || inv.void
+            || inv.issue_date > as_of
+            || !parties.contains_key(&inv.party)
+        {
+            continue;
+        }
+        let Some(&slot) = wanted.get(&(inv.party, inv.currency)) else {
+            continue;
+        };
+        if let Some(done) = settle(l, inv, as_of).completed {
+            found[slot].push((done, inv.id, (done - inv.due_date).whole_days().max(0)));
+        }
+    }
+    let mut out = vec![Vec::new(); keys.len()];
+    for (i, (p, c)) in keys.iter().enumerate() {
+        let slot = wanted.get(&(*p, *c)).copied().unwrap_or(i);
+        let list = &mut found[slot];
+        list.sort_by_key(|e| (e.0, e.1));
+        let skip = list.len().saturating_sub(n);
+        out[i] = list[skip..].iter().map(|e| e.2).collect();
+    }
+    out
 }
 
 #[derive(Serialize)]

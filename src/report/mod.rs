@@ -42,7 +42,7 @@ use rust_decimal::Decimal;
 use time::Date;
 
 use crate::domain::ledger::Ledger;
-use crate::domain::Invoice;
+use crate::domain::{Currency, Invoice, PartyId};
 
 /// Errors from parsing report options given by the user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -134,7 +134,7 @@ where
     })
 }
 
-/// An invoice's settlement as of a date, read from the allocation index in one look-up.
+/// An invoice's settlement as of a date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Settled {
     /// Sum allocated by payments dated on or before the as-of date.
@@ -145,8 +145,9 @@ pub(crate) struct Settled {
     pub completed: Option<Date>,
 }
 
-/// Settles `inv` as of `as_of` with the same rules as [`Ledger::allocated_as_of`] and
-/// [`Ledger::completion_date`] (void is the caller's business).
+/// Settles `inv` as of `as_of` in one read of the ledger's per-invoice allocation index,
+/// with the same rules as [`Ledger::allocated_as_of`] and [`Ledger::completion_date`]
+/// (void is the caller's business).
 pub(crate) fn settle(l: &Ledger, inv: &Invoice, as_of: Date) -> Settled {
     let mut allocated = Decimal::ZERO;
     let mut completed = None;
@@ -163,6 +164,70 @@ pub(crate) fn settle(l: &Ledger, inv: &Invoice, as_of: Date) -> Settled {
         allocated,
         outstanding: (inv.amount - allocated).max(Decimal::ZERO),
         completed,
+    }
+}
+
+/// Accumulators keyed by (party, currency), reached without hashing in the usual case:
+/// an array indexed by party id points at the party's first group, and a party's groups
+/// (one per currency, rarely more than two) are chained. Party ids beyond the array (ids
+/// far larger than the ledger's, e.g. dangling references) go through a hash map.
+pub(crate) struct Groups<A> {
+    heads: Vec<u32>,
+    far: FxMap<u64, u32>,
+    keys: Vec<(PartyId, Currency, u32)>,
+    values: Vec<A>,
+}
+
+const NO_GROUP: u32 = u32::MAX;
+
+impl<A: Default> Groups<A> {
+    /// Empty groups sized for the ledger's parties.
+    pub fn for_ledger(l: &Ledger) -> Self {
+        let parties = l.parties();
+        let max = parties.iter().map(|p| p.id.0).max().unwrap_or(0);
+        let limit = (parties.len() as u64)
+            .saturating_mul(4)
+            .saturating_add(1024);
+        let len = if max < limit { max as usize + 1 } else { 0 };
+        Groups {
+            heads: vec![NO_GROUP; len],
+            far: FxMap::default(),
+            keys: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// The accumulator of (party, currency), created empty on first use.
+    #[inline]
+    pub fn get(&mut self, party: PartyId, currency: Currency) -> &mut A {
+        let head = match usize::try_from(party.0)
+            .ok()
+            .and_then(|i| self.heads.get_mut(i))
+        {
+            Some(h) => h,
+            None => self.far.entry(party.0).or_insert(NO_GROUP),
+        };
+        let mut at = *head;
+        while at != NO_GROUP {
+            let (_, c, next) = self.keys[at as usize];
+            if c == currency {
+                return &mut self.values[at as usize];
+            }
+            at = next;
+        }
+        let new = self.keys.len() as u32;
+        self.keys.push((party, currency, *head));
+        *head = new;
+        self.values.push(A::default());
+        &mut self.values[new as usize]
+    }
+
+    /// Every group with its key, in no particular order.
+    pub fn into_entries(self) -> impl Iterator<Item = ((PartyId, Currency), A)> {
+        self.keys
+            .into_iter()
+            .zip(self.values)
+            .map(|((p, c, _), v)| ((p, c), v))
     }
 }
 
