@@ -71,9 +71,12 @@ impl DemoData {
         let mut set = crate::domain::ChangeSet::new();
         set.changes
             .reserve(self.parties.len() + self.invoices.len() + self.payments.len());
-        set.changes.extend(self.parties.into_iter().map(Change::PutParty));
-        set.changes.extend(self.invoices.into_iter().map(Change::PutInvoice));
-        set.changes.extend(self.payments.into_iter().map(Change::PutPayment));
+        set.changes
+            .extend(self.parties.into_iter().map(Change::PutParty));
+        set.changes
+            .extend(self.invoices.into_iter().map(Change::PutInvoice));
+        set.changes
+            .extend(self.payments.into_iter().map(Change::PutPayment));
         set.ids = Some(self.ids);
         set
     }

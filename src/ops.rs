@@ -145,7 +145,11 @@ fn resolve_party(
 }
 
 /// Plans a new party.
-pub fn add_party(l: &Ledger, ids: &mut IdSeq, p: &PartyInput) -> Result<(ChangeSet, PartyId), OpError> {
+pub fn add_party(
+    l: &Ledger,
+    ids: &mut IdSeq,
+    p: &PartyInput,
+) -> Result<(ChangeSet, PartyId), OpError> {
     let name = check_name(&p.name)?;
     if l.party_by_name(&name).is_some() {
         return Err(OpError::DuplicateParty(name));

@@ -176,7 +176,10 @@ fn store_from_a_newer_version_is_refused() {
         db.flush().unwrap();
     }
     let e = Store::open(dir.path()).unwrap_err();
-    assert!(matches!(e, StoreError::NewerVersion { found: 2, .. }), "{e}");
+    assert!(
+        matches!(e, StoreError::NewerVersion { found: 2, .. }),
+        "{e}"
+    );
     assert!(e.to_string().contains("upgrade paytrack"));
 }
 
@@ -265,7 +268,8 @@ mod golden {
             "invoice_block_v1.bin",
             codec::encode_invoice_block(&[codec::InvoiceV1::from(&i)]),
         );
-        let back = Invoice::try_from(codec::decode_invoice_block(&bytes).unwrap().remove(0)).unwrap();
+        let back =
+            Invoice::try_from(codec::decode_invoice_block(&bytes).unwrap().remove(0)).unwrap();
         assert_eq!(back, i);
     }
 
@@ -287,10 +291,24 @@ mod golden {
         let recs = [codec::PaymentV1::from(&payment(1, 1, None))];
         let bytes = codec::encode_payment_block(&recs);
         for cut in 0..bytes.len() {
-            assert!(codec::decode_payment_block(&bytes[..cut]).is_err(), "cut at {cut}");
+            assert!(
+                codec::decode_payment_block(&bytes[..cut]).is_err(),
+                "cut at {cut}"
+            );
         }
         // a length prefix claiming a huge vector must not allocate it
-        let huge = [codec::tag::PAYMENT_BLOCK_V1, 0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f];
+        let huge = [
+            codec::tag::PAYMENT_BLOCK_V1,
+            0xfd,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0xff,
+            0x0f,
+        ];
         assert!(codec::decode_payment_block(&huge).is_err());
     }
 }

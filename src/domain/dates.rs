@@ -76,9 +76,18 @@ mod tests {
     fn relative() {
         let t = date!(2025 - 03 - 07);
         assert_eq!(parse_relative_date("today", t).unwrap(), t);
-        assert_eq!(parse_relative_date("-3d", t).unwrap(), date!(2025 - 03 - 04));
-        assert_eq!(parse_relative_date("+30d", t).unwrap(), date!(2025 - 04 - 06));
-        assert_eq!(parse_relative_date("+1w", t).unwrap(), date!(2025 - 03 - 14));
+        assert_eq!(
+            parse_relative_date("-3d", t).unwrap(),
+            date!(2025 - 03 - 04)
+        );
+        assert_eq!(
+            parse_relative_date("+30d", t).unwrap(),
+            date!(2025 - 04 - 06)
+        );
+        assert_eq!(
+            parse_relative_date("+1w", t).unwrap(),
+            date!(2025 - 03 - 14)
+        );
         assert!(parse_relative_date("+xd", t).is_err());
         assert!(parse_relative_date("soon", t).is_err());
         for bad in ["+-5d", "+-1000000000000000d", "+1000000d", "-d", "+"] {

@@ -207,14 +207,20 @@ mod tests {
             st("40", date!(2025 - 01 - 10)).status(),
             InvoiceStatus::Partial
         );
-        assert_eq!(st("100", date!(2025 - 03 - 10)).status(), InvoiceStatus::Paid);
+        assert_eq!(
+            st("100", date!(2025 - 03 - 10)).status(),
+            InvoiceStatus::Paid
+        );
         let late = st("40", date!(2025 - 02 - 01));
         assert_eq!(late.status(), InvoiceStatus::Overdue);
         assert!(late.has(InvoiceStatus::Partial) && late.has(InvoiceStatus::Overdue));
         // due on the as-of date: not overdue yet, due soon
         let today = st("0", date!(2025 - 01 - 31));
         assert!(!today.overdue && today.due_soon);
-        assert_eq!(st("0", date!(2025 - 01 - 24)).status(), InvoiceStatus::DueSoon);
+        assert_eq!(
+            st("0", date!(2025 - 01 - 24)).status(),
+            InvoiceStatus::DueSoon
+        );
         assert_eq!(st("0", date!(2025 - 01 - 23)).status(), InvoiceStatus::Open);
     }
 
