@@ -1,0 +1,78 @@
+//! Bad input, fuzzed: parsers and the record decoder never panic, never allocate without
+//! bound, and answer with an error instead.
+
+use paytrack::domain::ledger::Ledger;
+use paytrack::domain::{self, IdSeq};
+use paytrack::interchange::{backup, csv_own};
+use paytrack::store::codec;
+use proptest::prelude::*;
+use time::macros::date;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn amount_parsing_never_panics(s in "\\PC{0,40}") {
+        if let Ok(d) = domain::parse_amount(&s) {
+            prop_assert!(d >= rust_decimal::Decimal::ZERO);
+        }
+    }
+
+    #[test]
+    fn amounts_round_trip(units in 0u64..10_000_000_000, cents in 0u32..100) {
+        let text = format!("{units}.{cents:02}");
+        let d = domain::parse_amount(&text).unwrap();
+        prop_assert_eq!(domain::Currency::EUR.format(d), text);
+    }
+
+    #[test]
+    fn date_parsing_never_panics(s in "\\PC{0,24}") {
+        let _ = domain::parse_date(&s);
+        let _ = domain::parse_relative_date(&s, date!(2026 - 12 - 03));
+    }
+
+    #[test]
+    fn relative_offsets_never_overflow(sign in "[+-]", n in "[0-9]{1,25}", unit in "[dw]?") {
+        let _ = domain::parse_relative_date(&format!("{sign}{n}{unit}"), date!(2026 - 12 - 03));
+    }
+
+    #[test]
+    fn record_decoder_refuses_garbage(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let _ = codec::decode_payment_block(&bytes);
+        let _ = codec::decode_invoice_block(&bytes);
+        let _ = codec::decode_into::<codec::PartyV1, domain::Party>(codec::tag::PARTY_V1, &bytes);
+    }
+
+    #[test]
+    fn payments_csv_import_never_panics(body in "(\\PC|[,\"\\n\\r;=])*") {
+        let text = format!("date,party,direction,amount,currency,method,reference,invoice,notes\n{body}");
+        let mut ids = IdSeq::default();
+        let _ = csv_own::read_payments(text.as_bytes(), "fuzz.csv", &Ledger::new(), &mut ids);
+    }
+
+    #[test]
+    fn invoices_csv_import_never_panics(body in "(\\PC|[,\"\\n\\r])*") {
+        let text = format!("number,party,kind,issue_date,due_date,amount,currency,notes\n{body}");
+        let mut ids = IdSeq::default();
+        let _ = csv_own::read_invoices(text.as_bytes(), "fuzz.csv", &Ledger::new(), &mut ids);
+    }
+
+    #[test]
+    fn backup_reader_never_panics(body in "(\\PC|[{}\":,\\n])*") {
+        let text = format!("paytrack-backup 1\n{body}");
+        let _ = backup::read(text.as_bytes(), "fuzz.ptb");
+    }
+
+    #[test]
+    fn filter_parser_never_panics(s in "(\\PC|[:\"\\-<>=.])*") {
+        let _ = paytrack::query::parse(&s);
+    }
+}
+
+#[test]
+fn a_length_prefix_claiming_gigabytes_is_refused_without_allocating() {
+    // tag, then a varint vector length of 2^60 elements
+    let mut v = vec![codec::tag::PAYMENT_BLOCK_V1, 0xff];
+    v.extend_from_slice(&(1u64 << 60).to_le_bytes());
+    assert!(codec::decode_payment_block(&v).is_err());
+}
