@@ -9,6 +9,8 @@ mod status;
 
 pub mod aging;
 pub mod ledger;
+pub mod matching;
+pub mod reminders;
 
 pub use changes::{Change, ChangeSet, IdSeq, SavedFilter};
 pub use dates::{format_date, parse_date, parse_relative_date};
