@@ -15,5 +15,6 @@ pub mod ops;
 pub mod query;
 pub mod report;
 pub mod store;
+pub mod table;
 pub mod text;
 pub mod tui;

@@ -5,12 +5,12 @@ use std::io::Write;
 use anyhow::Result;
 
 use super::args::{ListArgs, ListFormat};
-use super::table::{Align, Table};
 use super::{Context, UsageError};
 use crate::domain::ledger::Ledger;
 use crate::domain::{format_date, Invoice, Party, Payment, StatusRules};
 use crate::interchange::{csv_own, json};
 use crate::query::{self, EvalContext, RecordKind};
+use crate::table::{Align, Table};
 
 /// Parses `filter` for `kind`; a bad filter is a usage error naming the term.
 pub fn parse_filter(filter: Option<&str>, kind: RecordKind) -> Result<Option<query::Query>> {
@@ -75,6 +75,9 @@ pub fn select_parties<'a>(
     rows
 }
 
+/// Table cells wider than this are cut with an ellipsis (CSV and JSON keep everything).
+const MAX_CELL: usize = 40;
+
 fn limit<T>(mut v: Vec<T>, n: Option<usize>) -> Vec<T> {
     if let Some(n) = n {
         v.truncate(n);
@@ -103,7 +106,8 @@ pub fn payments(ctx: &Context, a: &ListArgs, out: &mut impl Write) -> Result<()>
                 ("REFERENCE", Align::Left),
                 ("INVOICES", Align::Left),
                 ("UNALLOCATED", Align::Right),
-            ]);
+            ])
+            .max_cell_width(MAX_CELL);
             for p in rows {
                 let invoices: Vec<&str> = p
                     .allocations
@@ -149,7 +153,8 @@ pub fn invoices(ctx: &Context, a: &ListArgs, out: &mut impl Write) -> Result<()>
                 ("CUR", Align::Left),
                 ("OUTSTANDING", Align::Right),
                 ("STATUS", Align::Left),
-            ]);
+            ])
+            .max_cell_width(MAX_CELL);
             for i in rows {
                 let s = l.settlement(i, &rules);
                 t.row(vec![
@@ -186,7 +191,8 @@ pub fn parties(ctx: &Context, a: &ListArgs, out: &mut impl Write) -> Result<()> 
                 ("EMAIL", Align::Left),
                 ("TERMS", Align::Right),
                 ("NOTES", Align::Left),
-            ]);
+            ])
+            .max_cell_width(MAX_CELL);
             for p in rows {
                 t.row(vec![
                     p.name.clone(),
@@ -206,7 +212,7 @@ fn print_table(t: &Table, out: &mut impl Write, what: &str) -> Result<()> {
     if t.is_empty() {
         writeln!(out, "no {what}")?;
     } else {
-        t.print(out)?;
+        t.write(out)?;
     }
     Ok(())
 }

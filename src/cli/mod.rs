@@ -4,7 +4,6 @@ mod args;
 mod list;
 mod records;
 mod report;
-mod table;
 mod transfer;
 
 use std::io::Write;
