@@ -1,5 +1,8 @@
 //! Interchange formats: paytrack's own CSV layout ([`csv_own`]), the same records as JSON
-//! ([`json`]) and the lossless line-oriented backup ([`backup`]).
+//! ([`json`]) and the lossless line-oriented backup ([`backup`]); other systems' exports
+//! read through import profiles ([`profile`], [`mapped`]), bank statements ([`camt`],
+//! [`ofx`], detected by [`statement`]), all planned into payments by [`foreign`] with
+//! duplicates recognised by [`fingerprint`]; and the accounting journal ([`journal`]).
 //!
 //! Importers never touch the store: they validate a whole file and return an [`ImportPlan`]
 //! (a [`ChangeSet`] plus counts) that the store applies atomically, so an import is
@@ -15,7 +18,14 @@ use crate::domain::ChangeSet;
 
 pub mod backup;
 pub mod csv_own;
+pub mod datefmt;
+pub mod encoding;
+pub mod fingerprint;
+pub mod foreign;
 pub mod json;
+pub mod mapped;
+pub mod number;
+pub mod profile;
 mod rows;
 
 /// Why an import was refused, naming the place.
