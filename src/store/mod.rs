@@ -2,7 +2,7 @@
 //!
 //! Payments and invoices are kept [`keys::BLOCK`] to a value, so a million payments are
 //! about 8,000 sled entries: imports write few keys, the store stays small on disk and a
-//! full load decodes large values in parallel. Parties and saved filters, of which there
+//! full load reads and decodes invoices and payments on two threads at once. Parties and saved filters, of which there
 //! are few, have one key each. Every change set is applied as one sled batch (atomic) and
 //! flushed before [`Store::commit`] returns.
 
@@ -13,7 +13,7 @@ mod write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::domain::ledger::Ledger;
+use crate::domain::ledger::{IndexedInvoices, IndexedPayments, Ledger};
 use crate::domain::{IdSeq, Invoice, Party, Payment, SavedFilter};
 use codec::{tag, CodecError};
 
@@ -21,8 +21,18 @@ use codec::{tag, CodecError};
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// sled's page cache. Its default (1 GiB) is far more than a ledger needs: loads stream
-/// through the cache once and the ledger lives in memory.
-pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// through the cache once and the ledger lives in memory; commits touch a few blocks.
+pub const CACHE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Extra reads of each block during a full load, so sled lets go of what was decoded.
+///
+/// sled 0.34's cache counts page accesses in 256 shards and looks at a shard's accesses
+/// (evicting down to its share of [`CACHE_BYTES`]) only when 64 of them have queued up.
+/// One pass over the store makes about 55 accesses per shard, so without help nothing
+/// is ever evicted and the whole store (95 MB for a million payments) stays in memory
+/// next to the ledger. Reading each block's key a few more times (a cached read, about a
+/// microsecond) fills the queues and keeps sled near its cache size.
+const LOAD_TOUCHES: usize = 4;
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -162,7 +172,11 @@ impl Store {
     }
 
     fn check_schema(&self) -> Result<(), StoreError> {
-        match self.db.get(keys::META_SCHEMA).map_err(|e| self.sled_err(e))? {
+        match self
+            .db
+            .get(keys::META_SCHEMA)
+            .map_err(|e| self.sled_err(e))?
+        {
             Some(v) => {
                 let found: u32 = codec::decode(tag::SCHEMA_V1, &v)
                     .map_err(|e| self.corrupt(keys::META_SCHEMA, e))?;
@@ -177,7 +191,10 @@ impl Store {
             }
             None if self.db.is_empty() => {
                 self.db
-                    .insert(keys::META_SCHEMA, codec::encode(tag::SCHEMA_V1, &SCHEMA_VERSION))
+                    .insert(
+                        keys::META_SCHEMA,
+                        codec::encode(tag::SCHEMA_V1, &SCHEMA_VERSION),
+                    )
                     .map_err(|e| self.sled_err(e))?;
                 self.db.flush().map_err(|e| self.sled_err(e))?;
                 Ok(())
@@ -226,7 +243,11 @@ impl Store {
 
     /// Record counts (cheap: read from meta).
     pub fn counts(&self) -> Result<Counts, StoreError> {
-        match self.db.get(keys::META_COUNTS).map_err(|e| self.sled_err(e))? {
+        match self
+            .db
+            .get(keys::META_COUNTS)
+            .map_err(|e| self.sled_err(e))?
+        {
             Some(v) => {
                 codec::decode(tag::COUNTS_V1, &v).map_err(|e| self.corrupt(keys::META_COUNTS, e))
             }
@@ -266,93 +287,85 @@ impl Store {
 
     /// The `n` most recently recorded payments, newest first. Reads only the last blocks.
     pub fn recent_payments(&self, n: usize) -> Result<Vec<Payment>, StoreError> {
-        let mut out = Vec::with_capacity(n);
+        let mut out = Vec::with_capacity(n.min(1 << 16));
+        let mut block = Vec::with_capacity(keys::BLOCK as usize);
         for kv in self.db.scan_prefix([keys::PAYMENTS]).rev() {
-            let (k, v) = kv.map_err(|e| self.sled_err(e))?;
-            let block = codec::decode_payment_block(&v).map_err(|e| self.corrupt(&k, e))?;
-            for r in block.into_iter().rev() {
-                if out.len() == n {
-                    return Ok(out);
-                }
-                out.push(Payment::try_from(r).map_err(|e| self.corrupt(&k, e))?);
-            }
             if out.len() == n {
                 break;
             }
+            let (k, v) = kv.map_err(|e| self.sled_err(e))?;
+            block.clear();
+            codec::decode_payments_into(&v, &mut block).map_err(|e| self.corrupt(&k, e))?;
+            let want = n - out.len();
+            out.extend(block.drain(..).rev().take(want));
         }
         Ok(out)
     }
 
-    /// Every invoice, in id order (blocks decoded in parallel).
+    /// Every invoice, in id order.
     pub fn invoices(&self) -> Result<Vec<Invoice>, StoreError> {
-        self.load_blocks(keys::INVOICES, |bytes| {
-            codec::decode_invoice_block(bytes)?
-                .into_iter()
-                .map(Invoice::try_from)
-                .collect()
-        })
+        let hint = self.counts()?.invoices;
+        self.scan_decode(keys::INVOICES, hint, codec::decode_invoices_into)
     }
 
-    /// Every payment, in id order (blocks decoded in parallel).
+    /// Every payment, in id order.
     pub fn payments(&self) -> Result<Vec<Payment>, StoreError> {
-        self.load_blocks(keys::PAYMENTS, |bytes| {
-            codec::decode_payment_block(bytes)?
-                .into_iter()
-                .map(Payment::try_from)
-                .collect()
-        })
+        let hint = self.counts()?.payments;
+        self.scan_decode(keys::PAYMENTS, hint, codec::decode_payments_into)
     }
 
     /// Loads everything into a ledger. This reads the whole store: call it off the UI thread.
+    ///
+    /// Invoices and payments are read, decoded and indexed on two threads at once, each
+    /// block decoded straight into the final list and released right after, so memory
+    /// beyond the ledger itself stays at about sled's cache.
     pub fn load(&self) -> Result<Ledger, StoreError> {
-        let (parties, (invoices, payments)) = std::thread::scope(|s| {
-            let inv = s.spawn(|| self.invoices());
-            let pay = self.payments();
-            let parties = self.parties();
-            (parties, (inv.join().expect("invoice loader panicked"), pay))
-        });
-        Ok(Ledger::from_records(parties?, invoices?, payments?))
+        let counts = self.counts()?;
+        let invoice_ids = self.ids()?.invoice;
+        let invoices = || {
+            self.scan_decode(keys::INVOICES, counts.invoices, codec::decode_invoices_into)
+                .map(IndexedInvoices::new)
+        };
+        let payments = || {
+            self.scan_decode(keys::PAYMENTS, counts.payments, codec::decode_payments_into)
+                .map(|p| IndexedPayments::new(p, invoice_ids))
+        };
+        let parallel = std::thread::available_parallelism().map_or(1, |n| n.get()) > 1;
+        let (inv, pay) = if parallel {
+            std::thread::scope(|s| {
+                let inv = s.spawn(invoices);
+                let pay = payments();
+                (inv.join().expect("invoice loader panicked"), pay)
+            })
+        } else {
+            (invoices(), payments())
+        };
+        let parties = self.parties()?;
+        Ok(Ledger::from_indexed(parties, inv?, pay?))
     }
 
-    fn load_blocks<T: Send>(
+    /// Reads every block under `prefix` in key order (so records come in id order),
+    /// decoding each into one list sized from `hint` (the count kept in meta).
+    fn scan_decode<T>(
         &self,
         prefix: u8,
-        decode: impl Fn(&[u8]) -> Result<Vec<T>, CodecError> + Sync,
+        hint: u64,
+        decode: impl Fn(&[u8], &mut Vec<T>) -> Result<usize, CodecError>,
     ) -> Result<Vec<T>, StoreError> {
-        let raw: Vec<(sled::IVec, sled::IVec)> = self
-            .db
-            .scan_prefix([prefix])
-            .collect::<Result<_, _>>()
-            .map_err(|e| self.sled_err(e))?;
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .clamp(1, 8);
-        let chunk = raw.len().div_ceil(threads).max(1);
-        let parts: Vec<Result<Vec<T>, StoreError>> = std::thread::scope(|s| {
-            let handles: Vec<_> = raw
-                .chunks(chunk)
-                .map(|part| {
-                    let decode = &decode;
-                    s.spawn(move || {
-                        let mut out = Vec::with_capacity(part.len() * keys::BLOCK as usize);
-                        for (k, v) in part {
-                            out.extend(decode(v).map_err(|e| self.corrupt(k, e))?);
-                        }
-                        Ok(out)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("block decoder panicked"))
-                .collect()
-        });
-        let mut all = Vec::with_capacity(raw.len() * keys::BLOCK as usize);
-        for p in parts {
-            all.extend(p?);
+        // The hint only sizes the list; a damaged count must not reserve absurd memory.
+        let mut out = Vec::with_capacity(usize::try_from(hint).unwrap_or(0).min(1 << 26));
+        for kv in self.db.scan_prefix([prefix]) {
+            let (k, v) = kv.map_err(|e| self.sled_err(e))?;
+            decode(&v, &mut out).map_err(|e| self.corrupt(&k, e))?;
+            drop(v);
+            for _ in 0..LOAD_TOUCHES {
+                self.db.get(&k).map_err(|e| self.sled_err(e))?;
+            }
         }
-        Ok(all)
+        if out.capacity() - out.len() > out.len() / 16 + 1024 {
+            out.shrink_to_fit();
+        }
+        Ok(out)
     }
 
     /// Bytes the store's files take on disk.

@@ -1,73 +1,115 @@
 //! Applying a change set: the affected blocks are read, edited and written back in one
 //! atomic sled batch, which is flushed before the commit returns.
+//!
+//! Blocks hold domain records: those already stored are decoded once, new ones are
+//! borrowed from the change set (never copied), and each edited block is encoded once,
+//! in parallel when there are many. Changes usually come in id order (imports, the
+//! demo generator), so the block being filled is kept at hand and appends skip searching.
 
 use std::collections::BTreeMap;
 
-use super::codec::{self, tag, CodecError, InvoiceV1, PaymentV1};
+use super::codec::{self, tag, CodecError};
 use super::{keys, Counts, Store, StoreError};
-use crate::domain::{Change, ChangeSet, IdSeq};
+use crate::domain::{Change, ChangeSet, IdSeq, Invoice, Payment};
 
-/// Blocks of one record kind being edited, keyed by their sled key.
-struct BlockEdits<R> {
-    prefix: u8,
-    blocks: BTreeMap<[u8; 9], Vec<R>>,
-    added: i64,
+/// A record in a block being edited: decoded from the store, or borrowed from the change
+/// set being committed.
+///
+/// Stored records are boxed so that a block of borrowed ones stays small: a million
+/// imported payments take 16 bytes each here, not the size of a payment.
+enum Rec<'a, T> {
+    Stored(Box<T>),
+    New(&'a T),
 }
 
-impl<R> BlockEdits<R> {
-    fn new(prefix: u8) -> Self {
+impl<T> Rec<'_, T> {
+    fn get(&self) -> &T {
+        match self {
+            Rec::Stored(r) => r,
+            Rec::New(r) => r,
+        }
+    }
+}
+
+/// A block's records in id order.
+type Block<'a, T> = Vec<Rec<'a, T>>;
+
+/// Blocks of one record kind being edited, keyed by their sled key.
+struct BlockEdits<'a, T> {
+    prefix: u8,
+    blocks: BTreeMap<[u8; 9], Block<'a, T>>,
+    /// The block edited last, out of the map while it is being edited.
+    current: Option<([u8; 9], Block<'a, T>)>,
+    added: i64,
+    id_of: fn(&T) -> u64,
+    decode: fn(&[u8], &mut Vec<T>) -> Result<usize, CodecError>,
+}
+
+impl<'a, T> BlockEdits<'a, T> {
+    fn new(
+        prefix: u8,
+        id_of: fn(&T) -> u64,
+        decode: fn(&[u8], &mut Vec<T>) -> Result<usize, CodecError>,
+    ) -> Self {
         BlockEdits {
             prefix,
             blocks: BTreeMap::new(),
+            current: None,
             added: 0,
+            id_of,
+            decode,
         }
     }
 
-    fn block(
-        &mut self,
-        store: &Store,
-        id: u64,
-        decode: impl Fn(&[u8]) -> Result<Vec<R>, CodecError>,
-    ) -> Result<&mut Vec<R>, StoreError> {
+    /// The block holding `id`, read from the store the first time it is touched.
+    fn block(&mut self, store: &Store, id: u64) -> Result<&mut Block<'a, T>, StoreError> {
         let key = keys::block_key(self.prefix, id);
-        if !self.blocks.contains_key(&key) {
-            let existing = match store.db.get(key).map_err(|e| store.sled_err(e))? {
-                Some(v) => decode(&v).map_err(|e| store.corrupt(&key, e))?,
-                None => Vec::new(),
+        if self.current.as_ref().is_none_or(|(k, _)| *k != key) {
+            if let Some((k, b)) = self.current.take() {
+                self.blocks.insert(k, b);
+            }
+            let block = match self.blocks.remove(&key) {
+                Some(b) => b,
+                None => match store.db.get(key).map_err(|e| store.sled_err(e))? {
+                    Some(v) => {
+                        let mut recs = Vec::with_capacity(keys::BLOCK as usize);
+                        (self.decode)(&v, &mut recs).map_err(|e| store.corrupt(&key, e))?;
+                        recs.into_iter().map(|r| Rec::Stored(Box::new(r))).collect()
+                    }
+                    None => Vec::new(),
+                },
             };
-            self.blocks.insert(key, existing);
+            self.current = Some((key, block));
         }
-        Ok(self.blocks.get_mut(&key).expect("block just inserted"))
+        match &mut self.current {
+            Some((_, b)) => Ok(b),
+            None => unreachable!("the current block was just set"),
+        }
     }
 
-    fn put(
-        &mut self,
-        store: &Store,
-        id: u64,
-        rec: R,
-        id_of: impl Fn(&R) -> u64,
-        decode: impl Fn(&[u8]) -> Result<Vec<R>, CodecError>,
-    ) -> Result<(), StoreError> {
-        let block = self.block(store, id, decode)?;
-        match block.binary_search_by_key(&id, &id_of) {
-            Ok(pos) => block[pos] = rec,
+    fn put(&mut self, store: &Store, id: u64, rec: &'a T) -> Result<(), StoreError> {
+        let id_of = self.id_of;
+        let block = self.block(store, id)?;
+        // Appending in id order is the common case: no search for it.
+        if block.last().is_none_or(|l| id_of(l.get()) < id) {
+            block.push(Rec::New(rec));
+            self.added += 1;
+            return Ok(());
+        }
+        match block.binary_search_by_key(&id, |r| id_of(r.get())) {
+            Ok(pos) => block[pos] = Rec::New(rec),
             Err(pos) => {
-                block.insert(pos, rec);
+                block.insert(pos, Rec::New(rec));
                 self.added += 1;
             }
         }
         Ok(())
     }
 
-    fn delete(
-        &mut self,
-        store: &Store,
-        id: u64,
-        id_of: impl Fn(&R) -> u64,
-        decode: impl Fn(&[u8]) -> Result<Vec<R>, CodecError>,
-    ) -> Result<(), StoreError> {
-        let block = self.block(store, id, decode)?;
-        if let Ok(pos) = block.binary_search_by_key(&id, &id_of) {
+    fn delete(&mut self, store: &Store, id: u64) -> Result<(), StoreError> {
+        let id_of = self.id_of;
+        let block = self.block(store, id)?;
+        if let Ok(pos) = block.binary_search_by_key(&id, |r| id_of(r.get())) {
             block.remove(pos);
             self.added -= 1;
         }
@@ -75,11 +117,19 @@ impl<R> BlockEdits<R> {
     }
 
     /// Encodes the edited blocks into the batch, in parallel when there are many.
-    fn write_into(self, batch: &mut sled::Batch, encode: impl Fn(&[R]) -> Vec<u8> + Sync)
+    ///
+    /// Each block is encoded into a buffer reused for the next one and copied once into
+    /// the value sled keeps, so a large import allocates its encoded bytes once, not
+    /// twice (an `IVec` made from a `Vec` copies it).
+    fn write_into<E>(mut self, batch: &mut sled::Batch, encode: E)
     where
-        R: Sync,
+        T: Sync,
+        E: Fn(&[Rec<'a, T>], &mut Vec<u8>) + Sync,
     {
-        let blocks: Vec<([u8; 9], Vec<R>)> = self.blocks.into_iter().collect();
+        if let Some((k, b)) = self.current.take() {
+            self.blocks.insert(k, b);
+        }
+        let blocks: Vec<([u8; 9], Block<'a, T>)> = self.blocks.into_iter().collect();
         let threads = if blocks.len() > 64 {
             std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -88,14 +138,22 @@ impl<R> BlockEdits<R> {
             1
         };
         let chunk = blocks.len().div_ceil(threads).max(1);
-        let encoded: Vec<Vec<([u8; 9], Option<Vec<u8>>)>> = std::thread::scope(|s| {
+        type Encoded = Vec<([u8; 9], Option<sled::IVec>)>;
+        let encoded: Vec<Encoded> = std::thread::scope(|s| {
             let handles: Vec<_> = blocks
                 .chunks(chunk)
                 .map(|part| {
                     let encode = &encode;
                     s.spawn(move || {
+                        let mut buf = Vec::with_capacity(64 * 1024);
                         part.iter()
-                            .map(|(k, recs)| (*k, (!recs.is_empty()).then(|| encode(recs))))
+                            .map(|(k, recs)| {
+                                let v = (!recs.is_empty()).then(|| {
+                                    encode(recs, &mut buf);
+                                    sled::IVec::from(&buf[..])
+                                });
+                                (*k, v)
+                            })
                             .collect()
                     })
                 })
@@ -105,6 +163,7 @@ impl<R> BlockEdits<R> {
                 .map(|h| h.join().expect("block encoder panicked"))
                 .collect()
         });
+        drop(blocks);
         for (k, v) in encoded.into_iter().flatten() {
             match v {
                 Some(v) => batch.insert(&k, v),
@@ -112,6 +171,22 @@ impl<R> BlockEdits<R> {
             }
         }
     }
+}
+
+fn payment_id(p: &Payment) -> u64 {
+    p.id.0
+}
+
+fn invoice_id(i: &Invoice) -> u64 {
+    i.id.0
+}
+
+fn encode_payments(recs: &[Rec<'_, Payment>], out: &mut Vec<u8>) {
+    codec::encode_payments_into(recs.iter().map(Rec::get), out)
+}
+
+fn encode_invoices(recs: &[Rec<'_, Invoice>], out: &mut Vec<u8>) {
+    codec::encode_invoices_into(recs.iter().map(Rec::get), out)
 }
 
 fn adjust(count: u64, delta: i64) -> u64 {
@@ -136,8 +211,8 @@ impl Store {
             return Ok(());
         }
         let _writer = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let mut payments = BlockEdits::<PaymentV1>::new(keys::PAYMENTS);
-        let mut invoices = BlockEdits::<InvoiceV1>::new(keys::INVOICES);
+        let mut payments = BlockEdits::new(keys::PAYMENTS, payment_id, codec::decode_payments_into);
+        let mut invoices = BlockEdits::new(keys::INVOICES, invoice_id, codec::decode_invoices_into);
         let mut batch = sled::Batch::default();
         let mut parties_added: i64 = 0;
         let mut ids = self.ids()?;
@@ -154,36 +229,14 @@ impl Store {
             match change {
                 Change::PutPayment(p) => {
                     ids.payment = ids.payment.max(p.id.0 + 1);
-                    payments.put(
-                        self,
-                        p.id.0,
-                        PaymentV1::from(p),
-                        codec::payment_record_id,
-                        codec::decode_payment_block,
-                    )?;
+                    payments.put(self, p.id.0, p)?;
                 }
-                Change::DeletePayment(id) => payments.delete(
-                    self,
-                    id.0,
-                    codec::payment_record_id,
-                    codec::decode_payment_block,
-                )?,
+                Change::DeletePayment(id) => payments.delete(self, id.0)?,
                 Change::PutInvoice(i) => {
                     ids.invoice = ids.invoice.max(i.id.0 + 1);
-                    invoices.put(
-                        self,
-                        i.id.0,
-                        InvoiceV1::from(i),
-                        codec::invoice_record_id,
-                        codec::decode_invoice_block,
-                    )?;
+                    invoices.put(self, i.id.0, i)?;
                 }
-                Change::DeleteInvoice(id) => invoices.delete(
-                    self,
-                    id.0,
-                    codec::invoice_record_id,
-                    codec::decode_invoice_block,
-                )?,
+                Change::DeleteInvoice(id) => invoices.delete(self, id.0)?,
                 Change::PutParty(p) => {
                     ids.party = ids.party.max(p.id.0 + 1);
                     if !self.party_exists(&party_state, p.id.0)? {
@@ -215,8 +268,8 @@ impl Store {
             invoices: adjust(old.invoices, invoices.added),
             payments: adjust(old.payments, payments.added),
         };
-        payments.write_into(&mut batch, codec::encode_payment_block);
-        invoices.write_into(&mut batch, codec::encode_invoice_block);
+        payments.write_into(&mut batch, encode_payments);
+        invoices.write_into(&mut batch, encode_invoices);
         batch.insert(keys::META_COUNTS, codec::encode(tag::COUNTS_V1, &counts));
         batch.insert(
             keys::META_IDS,
