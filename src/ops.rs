@@ -9,6 +9,7 @@ use crate::domain::{
     Allocation, Change, ChangeSet, Currency, Direction, DomainError, IdSeq, Invoice, InvoiceId,
     InvoiceKind, Method, Party, PartyId, PartyRole, Payment, PaymentId, StatusRules,
 };
+use crate::domain::reminders::{FollowUp, Reminder, ReminderSettings};
 
 /// Payment terms used when neither the invoice nor its party says otherwise.
 pub const DEFAULT_TERMS_DAYS: u32 = 30;
@@ -415,6 +416,9 @@ pub fn delete_invoice(l: &Ledger, id: InvoiceId, force: bool) -> Result<ChangeSe
             set.push(Change::PutPayment(p));
         }
     }
+    if l.follow_up(id).is_some() {
+        set.push(Change::DeleteFollowUp(id));
+    }
     set.push(Change::DeleteInvoice(id));
     Ok(set)
 }
@@ -478,4 +482,75 @@ pub fn open_invoices_for(
 /// Whether `name` is an existing party (case-insensitive).
 pub fn party_exists(l: &Ledger, name: &str) -> bool {
     l.party_by_name(&name_key(name)).is_some()
+}
+
+/// Plans recording `reminders` as sent on `d` (levels already recorded are skipped, so
+/// planning the same reminders twice records nothing the second time).
+pub fn mark_reminders_sent(l: &Ledger, reminders: &[Reminder], d: Date) -> ChangeSet {
+    let mut set = ChangeSet::new();
+    for (id, f) in crate::domain::reminders::mark_sent(l.follow_ups(), reminders, d) {
+        set.push(Change::PutFollowUp(id, f));
+    }
+    set
+}
+
+/// Plans storing an invoice's follow-up state (removing the record when it is empty).
+pub fn set_follow_up(l: &Ledger, id: InvoiceId, f: FollowUp) -> Result<ChangeSet, OpError> {
+    l.invoice(id)
+        .ok_or_else(|| OpError::NotFound(format!("invoice #{id}")))?;
+    let mut set = ChangeSet::new();
+    if l.follow_up(id) == Some(&f) || (f.is_empty() && l.follow_up(id).is_none()) {
+        return Ok(set);
+    }
+    set.push(if f.is_empty() {
+        Change::DeleteFollowUp(id)
+    } else {
+        Change::PutFollowUp(id, f)
+    });
+    Ok(set)
+}
+
+/// Plans storing new reminder settings, after checking them.
+pub fn set_reminder_settings(s: ReminderSettings) -> Result<ChangeSet, OpError> {
+    s.validate()?;
+    let mut set = ChangeSet::new();
+    set.push(Change::PutReminderSettings(s));
+    Ok(set)
+}
+
+/// Plans applying the party's credit to its oldest open invoices (FIFO), as one change
+/// set; every changed payment is validated.
+pub fn apply_credit(l: &Ledger, party: PartyId, today: Date) -> Result<ChangeSet, OpError> {
+    l.party(party)
+        .ok_or_else(|| OpError::NotFound(format!("party #{party}")))?;
+    let set = crate::domain::matching::apply_credit(l, party, today);
+    validate_payments(l, &set)?;
+    Ok(set)
+}
+
+/// Plans adding a matching candidate's allocations to a payment.
+pub fn accept_candidate(
+    l: &Ledger,
+    payment: PaymentId,
+    c: &crate::domain::matching::Candidate,
+) -> Result<ChangeSet, OpError> {
+    let p = l
+        .payment(payment)
+        .ok_or_else(|| OpError::NotFound(format!("payment #{payment}")))?;
+    let mut set = ChangeSet::new();
+    set.push(Change::PutPayment(crate::domain::matching::with_allocations(
+        p,
+        &c.allocations,
+    )));
+    validate_payments(l, &set)?;
+    Ok(set)
+}
+
+fn validate_payments(l: &Ledger, set: &ChangeSet) -> Result<(), OpError> {
+    for c in &set.changes {
+        if let Change::PutPayment(p) = c {
+            p.validate(|iid| l.invoice(iid))?;
+        }
+    }
+    Ok(())
 }

@@ -84,6 +84,111 @@ pub enum Command {
     /// Reports: aging, customer punctuality, trend, cash-flow outlook, statements.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Due reminders: list them, record them as sent, write an mbox or pipe to sendmail.
+    /// With --check prints nothing and exits 3 when reminders are due, 0 when none.
+    Remind(RemindArgs),
+    /// Show or edit the reminder ladders and the minimum amount.
+    #[command(subcommand)]
+    Ladder(LadderCommand),
+    /// Candidate invoices for payments with an unallocated remainder; --apply applies
+    /// the unambiguous ones.
+    Match(MatchArgs),
+    /// Apply a party's credit to its oldest open invoices (FIFO), as one change.
+    ApplyCredit {
+        /// Party name.
+        #[arg(long)]
+        party: String,
+    },
+}
+
+/// `paytrack remind`.
+#[derive(Args, Debug)]
+pub struct RemindArgs {
+    /// Reminders due as of this date (default today).
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub as_of: Option<Date>,
+    /// Only receivable (remind customers) or payable (remind ourselves).
+    #[arg(long, value_parser = parse_word::<InvoiceKind>)]
+    pub kind: Option<InvoiceKind>,
+    /// Output format of the list.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Record the listed (or written, or sent) reminders as sent; a level already
+    /// recorded is not recorded again.
+    #[arg(long, conflicts_with = "check")]
+    pub mark_sent: bool,
+    /// Append one RFC 5322 message per party to this mbox file.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["sendmail", "check"])]
+    pub mbox: Option<PathBuf>,
+    /// Pipe each message to this sendmail-compatible command (run by `sh -c`).
+    #[arg(long, value_name = "CMD", conflicts_with = "check")]
+    pub sendmail: Option<String>,
+    /// Print nothing; exit 3 when reminders are due, 0 when none.
+    #[arg(long)]
+    pub check: bool,
+    /// Sender address of the messages (payable reminders go to it too).
+    #[arg(long, env = "PAYTRACK_FROM", default_value = "paytrack@localhost")]
+    pub from: String,
+}
+
+/// `paytrack ladder ...`.
+#[derive(Subcommand, Debug)]
+pub enum LadderCommand {
+    /// Print both ladders and the minimum amount.
+    Show {
+        /// Only this ladder.
+        #[arg(long, value_parser = parse_word::<InvoiceKind>)]
+        kind: Option<InvoiceKind>,
+    },
+    /// Add a level, or change the level at this offset.
+    SetLevel {
+        /// receivable or payable.
+        #[arg(long, value_parser = parse_word::<InvoiceKind>)]
+        kind: InvoiceKind,
+        /// Days relative to the due date (negative: before it).
+        #[arg(long, allow_negative_numbers = true)]
+        offset: i32,
+        /// Level name (required for a new level).
+        #[arg(long)]
+        name: Option<String>,
+        /// Subject template ({party}, {invoices}, {total}, {due_dates}, {days_overdue}, {currency}, {level}, {count}, {table}).
+        #[arg(long)]
+        subject: Option<String>,
+        /// Body template (same placeholders).
+        #[arg(long)]
+        body: Option<String>,
+    },
+    /// Remove the level at this offset.
+    RemoveLevel {
+        /// receivable or payable.
+        #[arg(long, value_parser = parse_word::<InvoiceKind>)]
+        kind: InvoiceKind,
+        /// Days relative to the due date.
+        #[arg(long, allow_negative_numbers = true)]
+        offset: i32,
+    },
+    /// Invoices with less outstanding raise no reminder.
+    MinAmount {
+        /// Amount (0 for none).
+        #[arg(value_parser = parse_nonneg_amount_arg)]
+        amount: Decimal,
+    },
+    /// Go back to the default ladders and no minimum.
+    Reset,
+}
+
+/// `paytrack match`.
+#[derive(Args, Debug)]
+pub struct MatchArgs {
+    /// Only payments matching this filter.
+    #[arg(long, short = 'f', value_name = "QUERY")]
+    pub filter: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Apply the unambiguous matches (exactly one strong candidate) and report the rest.
+    #[arg(long)]
+    pub apply: bool,
 }
 
 /// Options every report shares.
@@ -343,6 +448,19 @@ pub struct InvoiceFields {
     /// Clear the void mark.
     #[arg(long)]
     pub unvoid: bool,
+    /// No reminders before this date (`none` clears it).
+    #[arg(long, value_name = "DATE")]
+    pub snooze_until: Option<String>,
+    /// Promise-to-pay date: no reminders until then, expected in the cash flow on it
+    /// (`none` clears it).
+    #[arg(long, value_name = "DATE")]
+    pub promise: Option<String>,
+    /// Mark disputed (no reminders while disputed).
+    #[arg(long, conflicts_with = "undisputed")]
+    pub disputed: bool,
+    /// Clear the disputed mark.
+    #[arg(long)]
+    pub undisputed: bool,
 }
 
 /// Fields of a payment.
@@ -444,6 +562,14 @@ fn parse_date_arg(s: &str) -> Result<Date, String> {
 
 fn parse_amount_arg(s: &str) -> Result<Decimal, String> {
     domain::parse_positive_amount(s).map_err(|e| e.to_string())
+}
+
+fn parse_nonneg_amount_arg(s: &str) -> Result<Decimal, String> {
+    let v = domain::parse_amount(s).map_err(|e| e.to_string())?;
+    if v < Decimal::ZERO {
+        return Err(format!("'{s}' cannot be negative"));
+    }
+    Ok(v)
 }
 
 fn parse_word<T: std::str::FromStr<Err = domain::DomainError>>(s: &str) -> Result<T, String> {

@@ -2,7 +2,9 @@
 
 mod args;
 mod list;
+mod matching;
 mod records;
+mod remind;
 mod report;
 mod transfer;
 
@@ -23,6 +25,12 @@ use crate::store::Store;
 pub const EXIT_ERROR: u8 = 1;
 /// Exit code for usage errors.
 pub const EXIT_USAGE: u8 = 2;
+
+/// Ends the process with this exit code and no message (e.g. `remind --check` exits 3
+/// when reminders are due).
+#[derive(Debug, thiserror::Error)]
+#[error("exit status {0}")]
+pub struct SilentExit(pub u8);
 
 /// A usage error found after parsing (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +111,9 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            if let Some(SilentExit(code)) = e.downcast_ref::<SilentExit>() {
+                return ExitCode::from(*code);
+            }
             let usage = e.downcast_ref::<UsageError>().is_some();
             let mut msg = String::new();
             for (i, cause) in e.chain().enumerate() {
@@ -150,6 +161,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Bench(ref b)) => bench(&ctx, b, &mut out),
         Some(Command::Report(ref r)) => report::run(&ctx, r, &mut out),
         Some(Command::Check) => check(&ctx, &mut out),
+        Some(Command::Remind(ref a)) => remind::remind(&ctx, a, &mut out),
+        Some(Command::Ladder(ref c)) => remind::ladder(&ctx, c, &mut out),
+        Some(Command::Match(ref a)) => matching::run(&ctx, a, &mut out),
+        Some(Command::ApplyCredit { ref party }) => matching::apply_credit(&ctx, party, &mut out),
         Some(Command::Man) => {
             clap_mangen::Man::new(Cli::command()).render(&mut out)?;
             Ok(())

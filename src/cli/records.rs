@@ -76,7 +76,12 @@ pub fn add(ctx: &Context, cmd: &AddCommand, out: &mut impl Write) -> Result<()> 
                 notes: f.notes.clone().unwrap_or_default(),
                 void: f.void,
             };
-            let (set, _) = ops::add_invoice(&l, &mut ids, &input)?;
+            let (mut set, id) = ops::add_invoice(&l, &mut ids, &input)?;
+            if let Some(fu) = follow_up_input(&l, id, f, ctx.today)? {
+                if !fu.is_empty() {
+                    set.push(crate::domain::Change::PutFollowUp(id, fu));
+                }
+            }
             commit(&store, &set)?;
             writeln!(
                 out,
@@ -170,6 +175,41 @@ fn invoice_input(
     ))
 }
 
+/// `none` (or an empty value) clears a follow-up date; anything else is a date.
+fn follow_up_date(
+    v: &Option<String>,
+    flag: &str,
+    today: time::Date,
+    old: Option<time::Date>,
+) -> Result<Option<time::Date>> {
+    match v.as_deref().map(str::trim) {
+        None => Ok(old),
+        Some("" | "none") => Ok(None),
+        Some(_) => date_arg(v, flag, today),
+    }
+}
+
+/// The invoice's follow-up with the flags applied, when any flag was given.
+fn follow_up_input(
+    l: &Ledger,
+    id: crate::domain::InvoiceId,
+    f: &InvoiceFields,
+    today: time::Date,
+) -> Result<Option<crate::domain::reminders::FollowUp>> {
+    if f.snooze_until.is_none() && f.promise.is_none() && !f.disputed && !f.undisputed {
+        return Ok(None);
+    }
+    let mut fu = l.follow_up(id).cloned().unwrap_or_default();
+    fu.snooze_until = follow_up_date(&f.snooze_until, "--snooze-until", today, fu.snooze_until)?;
+    fu.promise = follow_up_date(&f.promise, "--promise", today, fu.promise)?;
+    if f.disputed {
+        fu.disputed = true;
+    } else if f.undisputed {
+        fu.disputed = false;
+    }
+    Ok(Some(fu))
+}
+
 fn payment_input(
     l: &Ledger,
     id: u64,
@@ -224,7 +264,11 @@ pub fn edit(ctx: &Context, cmd: &EditCommand, out: &mut impl Write) -> Result<()
         }
         EditCommand::Invoice { target, fields } => {
             let (id, input) = invoice_input(&l, target, fields, ctx.today)?;
-            let set = ops::update_invoice(&l, &mut ids, id, &input)?;
+            let mut set = ops::update_invoice(&l, &mut ids, id, &input)?;
+            if let Some(f) = follow_up_input(&l, id, fields, ctx.today)? {
+                set.changes
+                    .extend(ops::set_follow_up(&l, id, f)?.changes);
+            }
             commit(&store, &set)?;
             writeln!(out, "updated invoice {}", sanitize(input.number.trim()))?;
         }
@@ -255,7 +299,11 @@ pub fn delete(ctx: &Context, cmd: &DeleteCommand, out: &mut impl Write) -> Resul
                 .invoice_by_number(number)
                 .ok_or_else(|| ops::OpError::UnknownInvoice(number.clone()))?;
             let set = ops::delete_invoice(&l, i.id, *force)?;
-            let unlinked = set.changes.len() - 1;
+            let unlinked = set
+                .changes
+                .iter()
+                .filter(|c| matches!(c, crate::domain::Change::PutPayment(_)))
+                .count();
             commit(&store, &set)?;
             if unlinked > 0 {
                 writeln!(

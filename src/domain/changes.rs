@@ -2,6 +2,7 @@
 //! and then to the in-memory ledger.
 
 use super::ledger::Ledger;
+use super::reminders::{FollowUp, ReminderSettings};
 use super::{Invoice, InvoiceId, Party, PartyId, Payment, PaymentId};
 
 /// A named filter the user saved, optionally pinned to a key 1-9.
@@ -34,6 +35,12 @@ pub enum Change {
     PutFilter(SavedFilter),
     /// Remove a saved filter by name.
     DeleteFilter(String),
+    /// Insert or replace an invoice's follow-up state (snooze, promise, dispute, sent).
+    PutFollowUp(InvoiceId, FollowUp),
+    /// Remove an invoice's follow-up state.
+    DeleteFollowUp(InvoiceId),
+    /// Replace the reminder ladders and minimum amount.
+    PutReminderSettings(ReminderSettings),
 }
 
 /// The next free id of each kind. Ids are never reused, even after a delete.
@@ -130,6 +137,11 @@ impl Ledger {
                     self.remove_payment(*id);
                 }
                 Change::PutFilter(_) | Change::DeleteFilter(_) => {}
+                Change::PutFollowUp(id, f) => self.put_follow_up(*id, f.clone()),
+                Change::DeleteFollowUp(id) => {
+                    self.remove_follow_up(*id);
+                }
+                Change::PutReminderSettings(s) => self.set_reminder_settings(s.clone()),
             }
         }
     }
@@ -167,6 +179,17 @@ impl ChangeSet {
                     None => continue,
                 },
                 Change::PutFilter(_) | Change::DeleteFilter(_) => continue,
+                Change::PutFollowUp(id, _) => match before.follow_up(*id) {
+                    Some(old) => Change::PutFollowUp(*id, old.clone()),
+                    None => Change::DeleteFollowUp(*id),
+                },
+                Change::DeleteFollowUp(id) => match before.follow_up(*id) {
+                    Some(old) => Change::PutFollowUp(*id, old.clone()),
+                    None => continue,
+                },
+                Change::PutReminderSettings(_) => {
+                    Change::PutReminderSettings(before.reminder_settings().clone())
+                }
             };
             undo.push(inv);
         }
@@ -174,13 +197,15 @@ impl ChangeSet {
         // of what others depend on before the dependants: order puts parties → invoices →
         // payments, deletes payments → invoices → parties.
         undo.sort_by_key(|c| match c {
+            Change::DeleteFollowUp(_) => 0,
             Change::DeletePayment(_) => 0,
             Change::DeleteInvoice(_) => 1,
             Change::DeleteParty(_) => 2,
             Change::PutParty(_) => 3,
             Change::PutInvoice(_) => 4,
             Change::PutPayment(_) => 5,
-            Change::PutFilter(_) | Change::DeleteFilter(_) => 6,
+            Change::PutFollowUp(..) | Change::PutReminderSettings(_) => 6,
+            Change::PutFilter(_) | Change::DeleteFilter(_) => 7,
         });
         ChangeSet {
             changes: undo,

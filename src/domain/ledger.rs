@@ -680,6 +680,10 @@ pub struct Ledger {
     invoice_numbers: NumberIndex,
     /// Allocations per invoice id, sorted by (payment date, payment id).
     by_invoice: AllocIndex,
+    /// Follow-up state per invoice (see [`super::reminders`]).
+    pub(super) follow_ups: super::reminders::FollowUps,
+    /// Reminder ladders and minimum amount.
+    pub(super) reminder_settings: super::reminders::ReminderSettings,
 }
 
 /// The key under which a party name is unique.
@@ -746,6 +750,8 @@ impl Ledger {
             party_names,
             invoice_numbers: inv.numbers,
             by_invoice: pay.by_invoice,
+            follow_ups: Default::default(),
+            reminder_settings: Default::default(),
         };
         l.by_invoice.maybe_compact(l.invoice_slots.len());
         l

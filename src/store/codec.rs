@@ -32,6 +32,10 @@ pub mod tag {
     pub const PARTY_V1: u8 = 0x31;
     /// One saved filter, version 1.
     pub const FILTER_V1: u8 = 0x41;
+    /// One invoice's follow-up state, version 1.
+    pub const FOLLOW_UP_V1: u8 = 0x51;
+    /// The reminder settings (meta), version 1.
+    pub const REMINDER_SETTINGS_V1: u8 = 0x04;
 }
 
 /// What went wrong decoding a stored value.

@@ -7,6 +7,8 @@
 //! | `i`    | `i` + block (u64 BE)   | up to [`BLOCK`] invoices               |
 //! | `y`    | `y` + party id (u64 BE)| one party                              |
 //! | `f`    | `f` + lower-case name  | one saved filter                       |
+//! | `r`    | `r` + invoice id (u64 BE) | one invoice's follow-up state       |
+//! | `m`    | `mreminders`           | the reminder settings                  |
 
 /// Records per block: ids `b*BLOCK .. (b+1)*BLOCK` share block `b`.
 pub const BLOCK: u64 = 128;
@@ -26,6 +28,18 @@ pub const INVOICES: u8 = b'i';
 pub const PARTIES: u8 = b'y';
 /// Prefix of saved filters.
 pub const FILTERS: u8 = b'f';
+/// Prefix of invoice follow-ups.
+pub const FOLLOW_UPS: u8 = b'r';
+/// Meta key of the reminder settings.
+pub const META_REMINDERS: &[u8] = b"mreminders";
+
+/// Key of an invoice's follow-up.
+pub fn follow_up_key(invoice: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = FOLLOW_UPS;
+    k[1..].copy_from_slice(&invoice.to_be_bytes());
+    k
+}
 
 /// Key of the block holding record `id` under `prefix`.
 pub fn block_key(prefix: u8, id: u64) -> [u8; 9] {

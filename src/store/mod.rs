@@ -8,6 +8,7 @@
 
 pub mod codec;
 pub mod keys;
+pub mod reminders;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -341,7 +342,10 @@ impl Store {
             (invoices(), payments())
         };
         let parties = self.parties()?;
-        Ok(Ledger::from_indexed(parties, inv?, pay?))
+        let mut ledger = Ledger::from_indexed(parties, inv?, pay?);
+        ledger.set_follow_ups(self.follow_ups()?);
+        ledger.set_reminder_settings(self.reminder_settings()?);
+        Ok(ledger)
     }
 
     /// Reads every block under `prefix` in key order (so records come in id order),
@@ -393,6 +397,7 @@ fn printable_key(key: &[u8]) -> String {
                 keys::PAYMENTS => format!("payment block {n}"),
                 keys::INVOICES => format!("invoice block {n}"),
                 keys::PARTIES => format!("party {n}"),
+                keys::FOLLOW_UPS => format!("follow-up of invoice {n}"),
                 _ => format!("{}", String::from_utf8_lossy(key)),
             }
         }

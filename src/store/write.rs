@@ -260,6 +260,14 @@ impl Store {
                     codec::encode(tag::FILTER_V1, &codec::FilterV1::from(f)),
                 ),
                 Change::DeleteFilter(name) => batch.remove(keys::filter_key(name)),
+                Change::PutFollowUp(id, f) => batch.insert(
+                    &keys::follow_up_key(id.0),
+                    super::reminders::encode_follow_up(*id, f),
+                ),
+                Change::DeleteFollowUp(id) => batch.remove(&keys::follow_up_key(id.0)),
+                Change::PutReminderSettings(s) => {
+                    batch.insert(keys::META_REMINDERS, super::reminders::encode_settings(s))
+                }
             }
         }
         let old = self.counts()?;
