@@ -340,15 +340,30 @@ pub struct ListArgs {
     pub limit: Option<usize>,
 }
 
-/// Which records.
+/// What `import` reads.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RecordType {
+pub enum ImportWhat {
+    /// Invoices and bills (paytrack's CSV or JSON).
+    Invoices,
+    /// Payments: paytrack's CSV or JSON, or another system's CSV with --profile or --map.
+    Payments,
+    /// Parties (paytrack's CSV or JSON).
+    Parties,
+    /// A bank statement: ISO 20022 CAMT.053 or OFX 1.x/2.x (detected from the content).
+    Statement,
+}
+
+/// What `export` writes.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportWhat {
     /// Invoices and bills.
     Invoices,
     /// Payments.
     Payments,
     /// Parties.
     Parties,
+    /// A plain-text accounting journal for hledger and ledger.
+    Journal,
 }
 
 /// `import`.
@@ -356,15 +371,50 @@ pub enum RecordType {
 pub struct ImportArgs {
     /// What the file holds.
     #[arg(value_enum)]
-    pub what: RecordType,
+    pub what: ImportWhat,
     /// The file to read (`-` for standard input).
     pub file: PathBuf,
-    /// Check and summarise without changing the store.
+    /// Check and preview (rows, payments, new parties, duplicates, matches, errors)
+    /// without changing the store.
     #[arg(long)]
     pub dry_run: bool,
-    /// File format.
+    /// File format of paytrack's own layouts.
     #[arg(long, value_enum, default_value_t = FileFormat::Csv)]
     pub format: FileFormat,
+    /// Payments: read another system's CSV with this profile (bank, bank-debit-credit,
+    /// stripe, paypal, invoiceninja, akaunting, xero, one of yours in
+    /// $XDG_CONFIG_HOME/paytrack/profiles/, a path to a .toml file), or `auto` to
+    /// recognise it from the header row.
+    #[arg(long, value_name = "NAME|auto|PATH")]
+    pub profile: Option<String>,
+    /// Payments: the column of a field, e.g. `--map date=Buchungstag --map amount=Betrag`
+    /// (fields: date, amount, debit, credit, currency, party, id, reference, notes, fee,
+    /// direction, method, refunded, invoice). Repeat a field for alternatives.
+    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    pub maps: Vec<String>,
+    /// Payments: how dates are written, e.g. %d.%m.%Y, %m/%d/%Y, %Y-%m-%d.
+    #[arg(long, value_name = "FORMAT")]
+    pub date_format: Option<String>,
+    /// Payments: amounts use a decimal comma (1.234,56).
+    #[arg(long)]
+    pub decimal_comma: bool,
+    /// Payments: the field separator (one character, or `tab`).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// Payments: lines to skip before the header row.
+    #[arg(long, value_name = "N")]
+    pub skip_lines: Option<usize>,
+    /// Payments: text encoding: auto (UTF-8 if valid, else Windows-1252), utf-8 or
+    /// windows-1252.
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
+    /// Payments: the currency of rows whose file has no currency column (default: the
+    /// profile's, else EUR).
+    #[arg(long, value_parser = parse_word::<Currency>)]
+    pub currency: Option<Currency>,
+    /// Payments and statements: do not allocate payments to the open invoices they name.
+    #[arg(long)]
+    pub no_match: bool,
 }
 
 /// `export`.
@@ -372,16 +422,22 @@ pub struct ImportArgs {
 pub struct ExportArgs {
     /// What to export.
     #[arg(value_enum)]
-    pub what: RecordType,
-    /// Only records matching this filter.
+    pub what: ExportWhat,
+    /// Only records matching this filter (not for the journal).
     #[arg(long, short = 'f', value_name = "QUERY")]
     pub filter: Option<String>,
-    /// File format.
+    /// File format (not for the journal).
     #[arg(long, value_enum, default_value_t = FileFormat::Csv)]
     pub format: FileFormat,
     /// Write to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Journal: first date; earlier records become opening balances.
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub from: Option<Date>,
+    /// Journal: last date.
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub to: Option<Date>,
 }
 
 /// `add ...`.

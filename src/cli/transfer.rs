@@ -1,4 +1,9 @@
 //! `paytrack import|export|backup|restore`.
+//!
+//! `import payments` reads paytrack's own CSV/JSON, or with `--profile`/`--map` another
+//! system's CSV; `import statement` reads CAMT.053 and OFX. Foreign imports preview with
+//! `--dry-run` and commit only a complete plan: any bad row leaves the store unchanged.
+//! `export journal` writes the hledger/ledger journal.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -6,11 +11,21 @@ use std::path::Path;
 
 use anyhow::{bail, Context as _, Result};
 
-use super::args::{ExportArgs, FileFormat, ImportArgs, RecordType};
+use super::args::{ExportArgs, ExportWhat, FileFormat, ImportArgs, ImportWhat};
 use super::list::{parse_filter, select_invoices, select_parties, select_payments};
-use super::Context;
+use super::{Context, UsageError};
+use crate::domain::ledger::Ledger;
 use crate::domain::{Change, ChangeSet, StatusRules};
-use crate::interchange::{backup as backup_fmt, csv_own, json, ImportPlan};
+use crate::interchange::{
+    self, backup as backup_fmt, csv_own,
+    datefmt::DateFormat,
+    foreign::{self, Extract, PlanOptions},
+    journal::{self, JournalOptions},
+    json, mapped,
+    number::NumberFormat,
+    profile::{self, Field, Profile},
+    statement, ImportPlan,
+};
 use crate::query::RecordKind;
 
 /// Creates (or truncates) a file readable only by its owner.
@@ -42,37 +57,116 @@ fn open_input(path: &Path) -> Result<Box<dyn Read>> {
     Ok(Box::new(BufReader::with_capacity(1 << 20, f)))
 }
 
-fn noun(what: RecordType) -> &'static str {
+fn noun(what: ImportWhat) -> &'static str {
     match what {
-        RecordType::Invoices => "invoices",
-        RecordType::Payments => "payments",
-        RecordType::Parties => "parties",
+        ImportWhat::Invoices => "invoices",
+        ImportWhat::Payments => "payments",
+        ImportWhat::Parties => "parties",
+        ImportWhat::Statement => "statement",
     }
+}
+
+/// Whether any option of foreign layouts was given.
+fn layout_options(a: &ImportArgs) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if a.profile.is_some() {
+        v.push("--profile");
+    }
+    if !a.maps.is_empty() {
+        v.push("--map");
+    }
+    if a.date_format.is_some() {
+        v.push("--date-format");
+    }
+    if a.decimal_comma {
+        v.push("--decimal-comma");
+    }
+    if a.delimiter.is_some() {
+        v.push("--delimiter");
+    }
+    if a.skip_lines.is_some() {
+        v.push("--skip-lines");
+    }
+    if a.encoding.is_some() {
+        v.push("--encoding");
+    }
+    if a.currency.is_some() {
+        v.push("--currency");
+    }
+    v
+}
+
+fn read_all(path: &Path) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    open_input(path)?
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(bytes)
 }
 
 /// `paytrack import`.
 pub fn import(ctx: &Context, a: &ImportArgs, out: &mut impl Write) -> Result<()> {
+    let foreign = layout_options(a);
+    match a.what {
+        ImportWhat::Statement => {
+            if !foreign.is_empty() {
+                return Err(UsageError(format!(
+                    "{} {} not apply to statements (CAMT.053 and OFX are read as they are)",
+                    foreign.join(", "),
+                    if foreign.len() == 1 { "does" } else { "do" }
+                ))
+                .into());
+            }
+            return import_statement(ctx, a, out);
+        }
+        ImportWhat::Payments if !foreign.is_empty() => {
+            if a.format != FileFormat::Csv {
+                return Err(UsageError(
+                    "--profile and --map read CSV files; --format json is paytrack's own layout"
+                        .into(),
+                )
+                .into());
+            }
+            return import_mapped(ctx, a, out);
+        }
+        ImportWhat::Invoices | ImportWhat::Parties if !foreign.is_empty() => {
+            return Err(UsageError(format!(
+                "{} {} for `import payments` and `import statement`",
+                foreign.join(", "),
+                if foreign.len() == 1 { "is" } else { "are" }
+            ))
+            .into());
+        }
+        _ => {}
+    }
+    if a.no_match {
+        return Err(UsageError(
+            "--no-match is for other systems' files (--profile, --map) and statements".into(),
+        )
+        .into());
+    }
     let (store, l) = ctx.load()?;
     let mut ids = store.ids()?;
     let name = display_name(&a.file);
     let input = open_input(&a.file)?;
     let plan: ImportPlan = match (a.format, a.what) {
-        (FileFormat::Csv, RecordType::Invoices) => {
+        (FileFormat::Csv, ImportWhat::Invoices) => {
             csv_own::read_invoices(input, &name, &l, &mut ids)?
         }
-        (FileFormat::Csv, RecordType::Payments) => {
+        (FileFormat::Csv, ImportWhat::Payments) => {
             csv_own::read_payments(input, &name, &l, &mut ids)?
         }
-        (FileFormat::Csv, RecordType::Parties) => {
+        (FileFormat::Csv, ImportWhat::Parties) => {
             csv_own::read_parties(input, &name, &l, &mut ids)?
         }
-        (FileFormat::Json, RecordType::Invoices) => {
+        (FileFormat::Json, ImportWhat::Invoices) => {
             json::read_invoices(input, &name, &l, &mut ids)?
         }
-        (FileFormat::Json, RecordType::Payments) => {
+        (FileFormat::Json, ImportWhat::Payments) => {
             json::read_payments(input, &name, &l, &mut ids)?
         }
-        (FileFormat::Json, RecordType::Parties) => json::read_parties(input, &name, &l, &mut ids)?,
+        (FileFormat::Json, ImportWhat::Parties) => json::read_parties(input, &name, &l, &mut ids)?,
+        (_, ImportWhat::Statement) => unreachable!("statements are handled above"),
     };
     let what = noun(a.what);
     if a.dry_run {
@@ -94,14 +188,269 @@ pub fn import(ctx: &Context, a: &ImportArgs, out: &mut impl Write) -> Result<()>
     Ok(())
 }
 
+/// The profile for `import payments` with --profile / --map, with the command line's
+/// overrides applied.
+fn chosen_profile(a: &ImportArgs, bytes: &[u8], name: &str) -> Result<Profile> {
+    let user_dir = super::config_dir().map(|d| d.join("profiles"));
+    let mut p = match a.profile.as_deref() {
+        Some("auto") => {
+            let (all, broken) = profile::all(user_dir.as_deref());
+            for e in broken {
+                eprintln!(
+                    "paytrack: warning: {}",
+                    crate::text::sanitize(&e.to_string())
+                );
+            }
+            let header = interchange::encoding::decode(bytes, Default::default(), name)
+                .ok()
+                .and_then(|(t, _)| mapped::header_of(&t, b',', 0))
+                .unwrap_or_default();
+            match mapped::detect(bytes, &all) {
+                Some(p) => {
+                    eprintln!(
+                        "paytrack: {name}: profile '{}' ({}) recognised from the header row",
+                        p.name, p.title
+                    );
+                    p.clone()
+                }
+                None => {
+                    bail!(
+                    "{name}:1: the header row matches no profile ({}); name one with --profile \
+                     or give the columns with --map (the header row has: {})",
+                    all.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+                    header.join(", ")
+                )
+                }
+            }
+        }
+        Some(n) => profile::load(n, user_dir.as_deref()).map_err(|e| UsageError(e.to_string()))?,
+        None => Profile::command_line(),
+    };
+    let mut maps = Vec::with_capacity(a.maps.len());
+    for m in &a.maps {
+        let (field, column) = m.split_once('=').ok_or_else(|| {
+            UsageError(format!(
+                "--map {m}: expected FIELD=COLUMN, e.g. --map amount=Betrag"
+            ))
+        })?;
+        let field: Field = field
+            .parse()
+            .map_err(|e: String| UsageError(format!("--map {m}: {e}")))?;
+        if column.trim().is_empty() {
+            return Err(UsageError(format!("--map {m}: the column name is empty")).into());
+        }
+        maps.push((field, column.trim().to_string()));
+    }
+    p.apply_maps(&maps);
+    if let Some(f) = &a.date_format {
+        p.date_format =
+            DateFormat::new(f).map_err(|e| UsageError(format!("--date-format: {e}")))?;
+    }
+    if a.decimal_comma {
+        p.number = NumberFormat::comma();
+    }
+    if let Some(d) = &a.delimiter {
+        p.delimiter =
+            profile::parse_delimiter(d).map_err(|e| UsageError(format!("--delimiter: {e}")))?;
+    }
+    if let Some(n) = a.skip_lines {
+        p.skip_lines = n;
+    }
+    if let Some(e) = &a.encoding {
+        p.encoding = e
+            .parse()
+            .map_err(|e: String| UsageError(format!("--encoding: {e}")))?;
+    }
+    p.check().map_err(|e| {
+        UsageError(if p.origin == profile::Origin::CommandLine {
+            e
+        } else {
+            format!("profile '{}' with the options given: {e}", p.name)
+        })
+    })?;
+    Ok(p)
+}
+
+/// `paytrack import payments FILE --profile ...|--map ...`.
+fn import_mapped(ctx: &Context, a: &ImportArgs, out: &mut impl Write) -> Result<()> {
+    let name = display_name(&a.file);
+    let bytes = read_all(&a.file)?;
+    let profile = chosen_profile(a, &bytes, &name)?;
+    let (store, l) = ctx.load()?;
+    let extract = mapped::read(&bytes, &name, &profile, a.currency)?;
+    finish_import(&store, &l, extract, &name, a, out)
+}
+
+/// `paytrack import statement FILE`.
+fn import_statement(ctx: &Context, a: &ImportArgs, out: &mut impl Write) -> Result<()> {
+    let name = display_name(&a.file);
+    let bytes = read_all(&a.file)?;
+    let (store, l) = ctx.load()?;
+    let extract = statement::read(&bytes, &name)?;
+    finish_import(&store, &l, extract, &name, a, out)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Prints the preview or commits the plan of a foreign import.
+fn finish_import(
+    store: &crate::store::Store,
+    l: &Ledger,
+    extract: Extract,
+    name: &str,
+    a: &ImportArgs,
+    out: &mut impl Write,
+) -> Result<()> {
+    let mut ids = store.ids()?;
+    let r = foreign::plan(
+        extract,
+        name,
+        l,
+        &mut ids,
+        PlanOptions {
+            match_invoices: !a.no_match,
+        },
+    );
+    let matched: std::collections::BTreeSet<u64> = r.matches.iter().map(|m| m.line).collect();
+    let counts = format!(
+        "{} ({} in, {} out{}), {} from {name} ({}): {}, {}, {} matched to invoices",
+        plural(r.payments, "payment", "payments"),
+        r.incoming,
+        r.payments - r.incoming,
+        if r.fees > 0 {
+            format!("; {} fees", r.fees)
+        } else {
+            String::new()
+        },
+        plural(r.new_parties.len(), "new party", "new parties"),
+        r.format,
+        plural(
+            r.duplicates.len(),
+            "duplicate skipped",
+            "duplicates skipped"
+        ),
+        plural(r.skipped.len(), "row skipped", "rows skipped"),
+        plural(matched.len(), "payment", "payments"),
+    );
+    let clean = |s: &str| crate::text::sanitize(s).into_owned();
+    if a.dry_run {
+        writeln!(out, "dry run: would import {counts}; nothing was changed")?;
+        writeln!(out, "rows read: {}", r.rows)?;
+        if !r.new_parties.is_empty() {
+            let names: Vec<String> = r.new_parties.iter().map(|n| clean(n)).collect();
+            writeln!(out, "new parties: {}", names.join(", "))?;
+        }
+        for m in &r.matches {
+            writeln!(
+                out,
+                "match: line {}: {} {} to {} ({})",
+                m.line,
+                m.currency.format(m.amount),
+                m.currency,
+                clean(&m.invoice),
+                clean(&m.party)
+            )?;
+        }
+        if !r.duplicates.is_empty() {
+            let lines: Vec<String> = r.duplicates.iter().map(u64::to_string).collect();
+            writeln!(
+                out,
+                "duplicates (already recorded), lines: {}",
+                lines.join(", ")
+            )?;
+        }
+        for s in &r.skipped {
+            writeln!(out, "skipped: line {}: {}", s.line, clean(&s.reason))?;
+        }
+        for e in &r.errors {
+            writeln!(out, "error: {}", clean(&e.to_string()))?;
+        }
+        if r.error_count > r.errors.len() {
+            writeln!(
+                out,
+                "... and {} more errors",
+                r.error_count - r.errors.len()
+            )?;
+        }
+        if r.error_count > 0 {
+            bail!(
+                "{} in {name}; an import would change nothing",
+                plural(r.error_count, "row has errors", "rows have errors")
+            );
+        }
+        return Ok(());
+    }
+    if r.error_count == 1 {
+        if let Some(e) = r.errors.first() {
+            return Err(e.clone().into());
+        }
+    }
+    if r.error_count > 1 {
+        for e in &r.errors {
+            eprintln!("paytrack: {}", clean(&e.to_string()));
+        }
+        if r.error_count > r.errors.len() {
+            eprintln!(
+                "paytrack: ... and {} more errors",
+                r.error_count - r.errors.len()
+            );
+        }
+        bail!(
+            "{} in {name}; nothing was imported",
+            plural(r.error_count, "row has errors", "rows have errors")
+        );
+    }
+    let plan = r.plan;
+    if !plan.changes.is_empty() {
+        store
+            .commit(&plan.changes)
+            .context("nothing was imported")?;
+    }
+    writeln!(out, "imported {counts}")?;
+    Ok(())
+}
+
 /// `paytrack export`.
 pub fn export(ctx: &Context, a: &ExportArgs, out: &mut impl Write) -> Result<()> {
     let kind = match a.what {
-        RecordType::Invoices => RecordKind::Invoice,
-        RecordType::Payments => RecordKind::Payment,
-        RecordType::Parties => RecordKind::Party,
+        ExportWhat::Invoices => RecordKind::Invoice,
+        ExportWhat::Payments => RecordKind::Payment,
+        ExportWhat::Parties => RecordKind::Party,
+        ExportWhat::Journal => {
+            if a.filter.is_some() {
+                return Err(UsageError(
+                    "--filter does not apply to the journal (it always balances every party); use --from and --to"
+                        .into(),
+                )
+                .into());
+            }
+            if a.format != FileFormat::Csv {
+                return Err(UsageError(
+                    "the journal is plain text; --format does not apply".into(),
+                )
+                .into());
+            }
+            if let (Some(f), Some(t)) = (a.from, a.to) {
+                if f > t {
+                    return Err(UsageError("--from is after --to".into()).into());
+                }
+            }
+            RecordKind::Payment
+        }
     };
-    let q = parse_filter(a.filter.as_deref(), kind)?;
+    if a.what != ExportWhat::Journal && (a.from.is_some() || a.to.is_some()) {
+        return Err(UsageError(
+            "--from and --to are for the journal; for records use --filter date:FROM..TO".into(),
+        )
+        .into());
+    }
+    let q = if a.what == ExportWhat::Journal {
+        None
+    } else {
+        parse_filter(a.filter.as_deref(), kind)?
+    };
     let (_store, l) = ctx.load()?;
     let rules = StatusRules::new(ctx.today);
     let mut file;
@@ -120,26 +469,36 @@ pub fn export(ctx: &Context, a: &ExportArgs, out: &mut impl Write) -> Result<()>
     };
     // Oldest first, so that an import of the export assigns ids in the same order.
     match a.what {
-        RecordType::Payments => {
+        ExportWhat::Payments => {
             let rows = select_payments(&l, rules, q.as_ref()).into_iter().rev();
             match a.format {
                 FileFormat::Csv => csv_own::write_payments(&mut *w, &l, rows)?,
                 FileFormat::Json => json::write_payments(&mut *w, &l, rows)?,
             }
         }
-        RecordType::Invoices => {
+        ExportWhat::Invoices => {
             let rows = select_invoices(&l, rules, q.as_ref()).into_iter().rev();
             match a.format {
                 FileFormat::Csv => csv_own::write_invoices(&mut *w, &l, &rules, rows)?,
                 FileFormat::Json => json::write_invoices(&mut *w, &l, &rules, rows)?,
             }
         }
-        RecordType::Parties => {
+        ExportWhat::Parties => {
             let rows = select_parties(&l, rules, q.as_ref()).into_iter();
             match a.format {
                 FileFormat::Csv => csv_own::write_parties(&mut *w, &l, rows)?,
                 FileFormat::Json => json::write_parties(&mut *w, &l, rows)?,
             }
+        }
+        ExportWhat::Journal => {
+            journal::write_journal(
+                &mut *w,
+                &l,
+                &JournalOptions {
+                    from: a.from,
+                    to: a.to,
+                },
+            )?;
         }
     }
     w.flush()?;

@@ -17,16 +17,20 @@ use time::Date;
 use crate::domain::ChangeSet;
 
 pub mod backup;
+pub mod camt;
 pub mod csv_own;
 pub mod datefmt;
 pub mod encoding;
 pub mod fingerprint;
 pub mod foreign;
+pub mod journal;
 pub mod json;
 pub mod mapped;
 pub mod number;
+pub mod ofx;
 pub mod profile;
 mod rows;
+pub mod statement;
 
 /// Why an import was refused, naming the place.
 ///
