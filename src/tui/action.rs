@@ -124,6 +124,28 @@ pub enum Action {
     Confirm,
     /// Dialog: no.
     Deny,
+    /// Reports: show the next report.
+    NextReport,
+    /// Reports: show the previous report.
+    PrevReport,
+    /// Reports: show the next currency.
+    NextCurrency,
+    /// Reports: show the previous currency.
+    PrevCurrency,
+    /// Reports: move the as-of date one month back.
+    AsOfEarlier,
+    /// Reports: move the as-of date one month forward (not beyond today).
+    AsOfLater,
+    /// Reports: set the as-of date to today.
+    AsOfToday,
+    /// Reports: the next period (trend months, outlook weeks).
+    NextPeriod,
+    /// Reports: switch the aging between receivables and payables.
+    ToggleKind,
+    /// Move the selection left (the previous month or week in a chart).
+    Left,
+    /// Move the selection right (the next month or week in a chart).
+    Right,
 }
 
 impl Action {
@@ -187,6 +209,17 @@ impl Action {
         Action::ClearInput,
         Action::Confirm,
         Action::Deny,
+        Action::NextReport,
+        Action::PrevReport,
+        Action::NextCurrency,
+        Action::PrevCurrency,
+        Action::AsOfEarlier,
+        Action::AsOfLater,
+        Action::AsOfToday,
+        Action::NextPeriod,
+        Action::ToggleKind,
+        Action::Left,
+        Action::Right,
     ];
 
     /// The snake_case name used in keymap files.

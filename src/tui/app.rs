@@ -17,7 +17,7 @@ use super::form::{Form, FormCtx, FormKind, OpenKey};
 use super::input::TextInput;
 use super::keymap::{Context, KeyChord, Keymap, Lookup};
 use super::persist::Persistence;
-use super::reports::ReportData;
+use super::reports::{Drill, Effect, ReportsState};
 use super::theme::Styles;
 use super::views::{ListKind, SortSpec, Target, ViewResult};
 use super::worker::{Job, Output, Slot, Worker};
@@ -321,11 +321,8 @@ pub struct App {
     pub filters: Vec<SavedFilter>,
     /// Selected saved filter.
     pub filter_sel: usize,
-    /// Reports data.
-    pub report: Option<ReportData>,
-    report_stale: bool,
-    /// Scroll of the monthly report.
-    pub report_scroll: usize,
+    /// The Reports tab: report shown, options, selections and results.
+    pub reports: ReportsState,
     /// Open form.
     pub form: Option<Form>,
     form_open_req: Option<OpenKey>,
@@ -413,9 +410,7 @@ impl App {
             lists: ListKind::ALL.iter().map(|k| ListState::new(*k)).collect(),
             filters,
             filter_sel: 0,
-            report: None,
-            report_stale: true,
-            report_scroll: 0,
+            reports: ReportsState::new(),
             form: None,
             form_open_req: None,
             filter_bar: None,
@@ -570,10 +565,17 @@ impl App {
                 self.request(k, t);
             }
         }
-        if self.tab == Tab::Reports && self.report_stale && !self.worker.is_pending(Slot::Report) {
+        if self.tab == Tab::Reports {
+            self.request_report();
+        }
+    }
+
+    /// Asks the worker for the report shown if it is missing or out of date.
+    fn request_report(&mut self) {
+        if let Some(request) = self.reports.to_submit(self.today) {
             self.worker.submit(Job::Report {
                 ledger: self.ledger.clone(),
-                today: self.today,
+                request,
             });
         }
     }
@@ -602,7 +604,7 @@ impl App {
             });
             l.pending_target = mine.or(before.get(i).copied().flatten());
         }
-        self.report_stale = true;
+        self.reports.ledger_changed();
         // Results computed against the old ledger must not land.
         for k in ListKind::ALL {
             self.worker.cancel(Slot::View(k));
@@ -618,10 +620,7 @@ impl App {
             self.request(k, t);
         }
         if self.tab == Tab::Reports {
-            self.worker.submit(Job::Report {
-                ledger: self.ledger.clone(),
-                today: self.today,
-            });
+            self.request_report();
         }
         self.form_open_req = None;
     }
@@ -643,10 +642,7 @@ impl App {
                 let h = l.height;
                 l.scroll_into_view(h);
             }
-            Output::Report(r) => {
-                self.report = Some(*r);
-                self.report_stale = false;
-            }
+            Output::Report(r) => self.reports.accept(*r),
             Output::OpenInvoices(key, ids) => {
                 let ctx = FormCtx {
                     ledger: &self.ledger,
@@ -1338,15 +1334,35 @@ impl App {
     }
 
     fn reports_action(&mut self, a: Action) {
-        match a {
-            Action::Up => self.report_scroll = self.report_scroll.saturating_sub(1),
-            Action::Down => self.report_scroll = (self.report_scroll + 1).min(1000),
-            Action::PageDown => self.report_scroll = (self.report_scroll + 10).min(1000),
-            Action::PageUp => self.report_scroll = self.report_scroll.saturating_sub(10),
-            Action::Top => self.report_scroll = 0,
-            Action::Add => self.open_form(FormKind::Payment(None)),
-            _ => {}
+        if a == Action::Add {
+            self.open_form(FormKind::Payment(None));
+            return;
         }
+        match self.reports.apply(a, self.today) {
+            Effect::None => {}
+            Effect::Message(m) => self.message = Some(Message::Info(m)),
+            Effect::Drill(d) => self.open_drill(d),
+        }
+        if self.tab == Tab::Reports {
+            self.request_report();
+        }
+    }
+
+    /// Opens the list behind a report figure, filtered, with the filter bar showing the
+    /// filter (so the user sees how to ask for it).
+    fn open_drill(&mut self, d: Drill) {
+        if let Err(e) = self.set_filter(d.list, &d.filter) {
+            self.message = Some(Message::Error(format!("filter: {}", e.message)));
+            return;
+        }
+        self.switch_tab(Tab::of_list(d.list));
+        self.filter_bar = Some(FilterBar {
+            list: d.list,
+            input: TextInput::new(&d.filter),
+            original: d.filter,
+            deadline: None,
+        });
+        self.message = Some(Message::Info(d.note));
     }
 
     // ---- forms -----------------------------------------------------------------------

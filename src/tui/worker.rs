@@ -9,7 +9,7 @@ use std::thread;
 
 use time::Date;
 
-use super::reports::{self, ReportData};
+use super::reports::{self, ReportData, ReportRequest};
 use super::views::{self, Cancel, ListKind, SortSpec, Target, ViewResult};
 use crate::domain::ledger::Ledger;
 use crate::domain::{Currency, Direction, InvoiceId, PartyId, StatusRules};
@@ -54,12 +54,12 @@ pub enum Job {
         /// Record to locate in the result.
         target: Option<Target>,
     },
-    /// Compute the reports.
+    /// Compute the report the Reports tab shows.
     Report {
         /// The ledger snapshot.
         ledger: Arc<Ledger>,
-        /// As-of date.
-        today: Date,
+        /// Which report, with which options.
+        request: ReportRequest,
     },
     /// Open invoices of a party for the payment form.
     OpenInvoices {
@@ -249,8 +249,8 @@ fn run(jobs: Receiver<(u64, Job)>, done: Sender<Done>, latest: Vec<Arc<AtomicU64
                 Some(r) => Output::View(kind, Box::new(r)),
                 None => continue,
             },
-            Job::Report { ledger, today } => {
-                Output::Report(Box::new(reports::compute(&ledger, today)))
+            Job::Report { ledger, request } => {
+                Output::Report(Box::new(reports::compute(&ledger, &request)))
             }
             Job::OpenInvoices {
                 ledger,
