@@ -619,6 +619,41 @@ pub fn render(r: &Reminder, party: &str, settings: &ReminderSettings) -> Message
     }
 }
 
+impl Ledger {
+    /// An invoice's follow-up state, if any is recorded.
+    pub fn follow_up(&self, id: InvoiceId) -> Option<&FollowUp> {
+        self.follow_ups.get(&id)
+    }
+    /// Every recorded follow-up.
+    pub fn follow_ups(&self) -> &FollowUps {
+        &self.follow_ups
+    }
+    /// The reminder settings (the defaults unless stored).
+    pub fn reminder_settings(&self) -> &ReminderSettings {
+        &self.reminder_settings
+    }
+    /// Replaces every follow-up (after a load).
+    pub fn set_follow_ups(&mut self, f: FollowUps) {
+        self.follow_ups = f;
+    }
+    /// Inserts or replaces an invoice's follow-up.
+    pub fn put_follow_up(&mut self, id: InvoiceId, f: FollowUp) {
+        self.follow_ups.insert(id, f);
+    }
+    /// Removes an invoice's follow-up.
+    pub fn remove_follow_up(&mut self, id: InvoiceId) -> Option<FollowUp> {
+        self.follow_ups.remove(&id)
+    }
+    /// Replaces the reminder settings.
+    pub fn set_reminder_settings(&mut self, s: ReminderSettings) {
+        self.reminder_settings = s;
+    }
+    /// The due reminders as of `d` with the ledger's own follow-ups and settings.
+    pub fn due_reminders(&self, d: Date, kind: Option<InvoiceKind>) -> Vec<Reminder> {
+        due_reminders(self, &self.follow_ups, &self.reminder_settings, d, kind)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -857,40 +892,5 @@ mod tests {
         assert!(lad.validate().is_err());
         Ladder::default_receivable().validate().unwrap();
         Ladder::default_payable().validate().unwrap();
-    }
-}
-
-impl Ledger {
-    /// An invoice's follow-up state, if any is recorded.
-    pub fn follow_up(&self, id: InvoiceId) -> Option<&FollowUp> {
-        self.follow_ups.get(&id)
-    }
-    /// Every recorded follow-up.
-    pub fn follow_ups(&self) -> &FollowUps {
-        &self.follow_ups
-    }
-    /// The reminder settings (the defaults unless stored).
-    pub fn reminder_settings(&self) -> &ReminderSettings {
-        &self.reminder_settings
-    }
-    /// Replaces every follow-up (after a load).
-    pub fn set_follow_ups(&mut self, f: FollowUps) {
-        self.follow_ups = f;
-    }
-    /// Inserts or replaces an invoice's follow-up.
-    pub fn put_follow_up(&mut self, id: InvoiceId, f: FollowUp) {
-        self.follow_ups.insert(id, f);
-    }
-    /// Removes an invoice's follow-up.
-    pub fn remove_follow_up(&mut self, id: InvoiceId) -> Option<FollowUp> {
-        self.follow_ups.remove(&id)
-    }
-    /// Replaces the reminder settings.
-    pub fn set_reminder_settings(&mut self, s: ReminderSettings) {
-        self.reminder_settings = s;
-    }
-    /// The due reminders as of `d` with the ledger's own follow-ups and settings.
-    pub fn due_reminders(&self, d: Date, kind: Option<InvoiceKind>) -> Vec<Reminder> {
-        due_reminders(self, &self.follow_ups, &self.reminder_settings, d, kind)
     }
 }

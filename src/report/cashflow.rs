@@ -8,6 +8,8 @@
 //!   unrounded and rounded to whole days; 0 when the party has paid no invoice in that
 //!   currency yet);
 //! - a payable on its due date;
+//! - either one, when the party promised to pay on a date (the invoice's follow-up), on
+//!   that promise date instead;
 //!
 //! and never before D (an overdue invoice is expected from D on). The outlook covers N
 //! weeks starting with the Monday of D's ISO week; what is expected after the last week is
@@ -78,6 +80,8 @@ struct Open {
     kind: InvoiceKind,
     due: Date,
     outstanding: Decimal,
+    /// Promise-to-pay date, which replaces the prediction.
+    promise: Option<Date>,
 }
 
 /// The outlook: for each of `weeks` weeks starting with the Monday of `as_of`'s ISO week,
@@ -108,6 +112,7 @@ pub fn cashflow(l: &Ledger, as_of: Date, weeks: u32) -> Vec<CashflowRow> {
                     kind: inv.kind,
                     due: inv.due_date,
                     outstanding: s.outstanding,
+                    promise: l.follow_up(inv.id).and_then(|f| f.promise),
                 });
             } else if inv.kind == InvoiceKind::Receivable {
                 if let Some(done) = s.completed {
@@ -138,7 +143,10 @@ pub fn cashflow(l: &Ledger, as_of: Date, weeks: u32) -> Vec<CashflowRow> {
             }
             InvoiceKind::Payable => (0, 1),
         };
-        let Some(expected) = o.due.checked_add(Duration::days(shift)) else {
+        let Some(expected) = o
+            .promise
+            .or_else(|| o.due.checked_add(Duration::days(shift)))
+        else {
             continue;
         };
         let expected = expected.max(as_of);
@@ -224,4 +232,52 @@ pub fn write_table<W: Write>(mut w: W, rows: &[CashflowRow]) -> io::Result<()> {
         ]);
     }
     t.write(&mut w)
+}
+
+#[cfg(test)]
+mod promise_tests {
+    use super::*;
+    use crate::domain::reminders::FollowUp;
+    use crate::domain::{Invoice, InvoiceId, Party, PartyRole};
+    use time::macros::date;
+
+    #[test]
+    fn a_promise_moves_the_expected_money_to_its_date() {
+        let party = Party {
+            id: PartyId(1),
+            name: "Acme".into(),
+            role: PartyRole::Customer,
+            email: String::new(),
+            terms_days: None,
+            notes: String::new(),
+        };
+        let inv = Invoice {
+            id: InvoiceId(1),
+            number: "INV-1".into(),
+            party: PartyId(1),
+            kind: InvoiceKind::Receivable,
+            issue_date: date!(2025 - 01 - 01),
+            due_date: date!(2025 - 03 - 05),
+            amount: Decimal::new(10000, 2),
+            currency: Currency::EUR,
+            notes: String::new(),
+            void: false,
+        };
+        let mut l = Ledger::from_records(vec![party], vec![inv], vec![]);
+        let as_of = date!(2025 - 03 - 03); // a Monday
+        let week_of = |l: &Ledger| {
+            cashflow(l, as_of, 6)
+                .iter()
+                .position(|r| r.expected_in > Decimal::ZERO)
+        };
+        assert_eq!(week_of(&l), Some(0), "on its due date");
+        l.put_follow_up(
+            InvoiceId(1),
+            FollowUp {
+                promise: Some(date!(2025 - 03 - 26)),
+                ..Default::default()
+            },
+        );
+        assert_eq!(week_of(&l), Some(3), "on the promise date");
+    }
 }
