@@ -57,6 +57,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) -> Rect {
         };
         let s = ctx.ledger.settlement(i, &ctx.rules);
         let (marker, role) = marks::invoice_status(s.status());
+        // disputed `!`, promised `P`, snoozed `z`, reminded `✉` take the marker's place
+        let marker = ctx
+            .ledger
+            .follow_up(i.id)
+            .and_then(|f| f.marker(ctx.today))
+            .unwrap_or(marker);
         let days = (ctx.today - i.due_date).whole_days();
         let mut cells = vec![
             Line::from(lateness(days)),
