@@ -338,9 +338,8 @@ fn finish_import(
     if a.dry_run {
         writeln!(out, "dry run: would import {counts}; nothing was changed")?;
         writeln!(out, "rows read: {}", r.rows)?;
-        if !r.new_parties.is_empty() {
-            let names: Vec<String> = r.new_parties.iter().map(|n| clean(n)).collect();
-            writeln!(out, "new parties: {}", names.join(", "))?;
+        for n in &r.new_parties {
+            writeln!(out, "new party: {}", clean(n))?;
         }
         for m in &r.matches {
             writeln!(
@@ -563,6 +562,14 @@ pub fn restore(ctx: &Context, file: &Path, out: &mut impl Write) -> Result<()> {
         .extend(b.payments.into_iter().map(Change::PutPayment));
     set.changes
         .extend(b.filters.into_iter().map(Change::PutFilter));
+    set.changes.extend(
+        b.follow_ups
+            .into_iter()
+            .map(|(id, f)| Change::PutFollowUp(id, f)),
+    );
+    if let Some(r) = b.reminder_settings {
+        set.push(Change::PutReminderSettings(r));
+    }
     set.ids = Some(b.ids);
     store.commit(&set).context("nothing was restored")?;
     writeln!(

@@ -340,6 +340,7 @@ pub fn read(
         ..Extract::default()
     };
     let mut last_start = 0usize;
+    let mut last_line = header_line;
     loop {
         let got = rdr.read_record(&mut rec);
         let byte = rec.position().map_or(last_start, |p| p.byte() as usize);
@@ -349,6 +350,7 @@ pub fn read(
             break;
         }
         last_start = byte;
+        last_line = line;
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -373,10 +375,9 @@ pub fn read(
         }
     }
     if ends_in_open_quote(&body[last_start.min(body.len())..], profile.delimiter) {
-        let line = counter.line_at(last_start);
         return Err(ImportError::new(
             source,
-            line,
+            last_line,
             None,
             "unclosed quote: a quoted field starting in this record runs to the end of the file",
         ));
