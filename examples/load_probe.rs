@@ -210,6 +210,11 @@ fn import(path: &std::path::Path, n: usize) {
         s.size_on_disk().expect("size") as f64 / 1048576.0
     );
     std::mem::forget(set);
+    step("close", || drop(s));
+    let s = step("reopen", || Store::open(path).expect("reopen store"));
+    step("close", || drop(s));
+    let s = step("reopen", || Store::open(path).expect("reopen store"));
+    drop(s);
 }
 
 fn main() {

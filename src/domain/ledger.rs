@@ -486,27 +486,35 @@ impl AllocIndex {
                 .iter()
                 .flat_map(|p| p.allocations.iter().map(move |a| (p, a)))
         };
-        let total: usize = payments.iter().map(|p| p.allocations.len()).sum();
-        let bound = hint.max(total).saturating_mul(2).saturating_add(1024) as u64;
-        let max_id = allocs()
-            .map(|(_, a)| a.invoice.0)
-            .filter(|&i| i < bound)
-            .max();
-        let limit = Self::dense_limit(max_id, hint, total);
+        // Count per id into starts[id + 1] (growing the table to the largest id seen),
+        // then turn the counts into start offsets.
+        let bound = hint
+            .max(payments.len())
+            .saturating_mul(2)
+            .saturating_add(1024) as u64;
+        let mut starts: Vec<u32> = Vec::with_capacity(hint.min(bound as usize) + 2);
+        let mut total = 0u64;
+        for (_, a) in allocs() {
+            total += 1;
+            if a.invoice.0 < bound {
+                let i = a.invoice.0 as usize;
+                if i + 1 >= starts.len() {
+                    starts.resize(i + 2, 0);
+                }
+                starts[i + 1] += 1;
+            }
+        }
         let mut ix = AllocIndex::default();
-        if limit == 0 && total == 0 {
+        if total == 0 {
             return ix;
         }
-        // Count per id into starts[id + 1], then turn the counts into start offsets.
-        let mut starts = vec![0u32; limit + 1];
-        for (_, a) in allocs() {
-            if let Some(c) = usize::try_from(a.invoice.0)
-                .ok()
-                .filter(|&i| i < limit)
-                .map(|i| &mut starts[i + 1])
-            {
-                *c += 1;
-            }
+        if total >= u64::from(u32::MAX) {
+            // Offsets would not fit: every list goes to the overlay.
+            starts.clear();
+        }
+        let limit = starts.len().saturating_sub(1);
+        if starts.is_empty() {
+            starts.push(0);
         }
         for i in 1..=limit {
             starts[i] += starts[i - 1];

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use super::codec::{self, tag, CodecError};
 use super::{keys, Counts, Store, StoreError};
 use crate::domain::{Change, ChangeSet, IdSeq, Invoice, Payment};
+use std::sync::atomic::Ordering;
 
 /// A record in a block being edited: decoded from the store, or borrowed from the change
 /// set being committed.
@@ -121,7 +122,7 @@ impl<'a, T> BlockEdits<'a, T> {
     /// Each block is encoded into a buffer reused for the next one and copied once into
     /// the value sled keeps, so a large import allocates its encoded bytes once, not
     /// twice (an `IVec` made from a `Vec` copies it).
-    fn write_into<E>(mut self, batch: &mut sled::Batch, encode: E)
+    fn write_into<E>(mut self, batch: &mut sled::Batch, encode: E) -> u64
     where
         T: Sync,
         E: Fn(&[Rec<'a, T>], &mut Vec<u8>) + Sync,
@@ -164,12 +165,17 @@ impl<'a, T> BlockEdits<'a, T> {
                 .collect()
         });
         drop(blocks);
+        let mut bytes = 0;
         for (k, v) in encoded.into_iter().flatten() {
             match v {
-                Some(v) => batch.insert(&k, v),
+                Some(v) => {
+                    bytes += v.len() as u64;
+                    batch.insert(&k, v)
+                }
                 None => batch.remove(&k),
             }
         }
+        bytes
     }
 }
 
@@ -276,8 +282,8 @@ impl Store {
             invoices: adjust(old.invoices, invoices.added),
             payments: adjust(old.payments, payments.added),
         };
-        payments.write_into(&mut batch, encode_payments);
-        invoices.write_into(&mut batch, encode_invoices);
+        let written = payments.write_into(&mut batch, encode_payments)
+            + invoices.write_into(&mut batch, encode_invoices);
         batch.insert(keys::META_COUNTS, codec::encode(tag::COUNTS_V1, &counts));
         batch.insert(
             keys::META_IDS,
@@ -285,6 +291,7 @@ impl Store {
         );
         self.db.apply_batch(batch).map_err(|e| self.sled_err(e))?;
         self.db.flush().map_err(|e| self.sled_err(e))?;
+        self.written.fetch_add(written, Ordering::Relaxed);
         Ok(())
     }
 }
