@@ -59,7 +59,7 @@ proptest! {
 
     #[test]
     fn backup_reader_never_panics(body in "(\\PC|[{}\":,\\n])*") {
-        let text = format!("paytrack-backup 1\n{body}");
+        let text = format!("paytrack-backup 2\n{body}");
         let _ = backup::read(text.as_bytes(), "fuzz.ptb");
     }
 

@@ -1099,16 +1099,17 @@ fn backup_round_trip_is_lossless() {
     };
     let text = backup_text(&l, &filters(), ids);
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("paytrack-backup 1"));
+    assert_eq!(lines.next(), Some("paytrack-backup 2"));
     assert_eq!(
         lines.next(),
         Some("{\"type\":\"ids\",\"party\":10,\"invoice\":20,\"payment\":30}")
     );
     assert_eq!(
         text.lines().last(),
-        Some("{\"type\":\"end\",\"parties\":3,\"invoices\":7,\"payments\":6,\"filters\":2}")
+        Some("{\"type\":\"end\",\"parties\":3,\"invoices\":7,\"payments\":6,\"filters\":2,\"follow_ups\":0}")
     );
-    assert_eq!(text.lines().count(), 1 + 1 + 3 + 7 + 6 + 2 + 1);
+    // header, ids, parties, invoices, payments, filters, reminder settings, end
+    assert_eq!(text.lines().count(), 1 + 1 + 3 + 7 + 6 + 2 + 1 + 1);
     let c = backup::read(text.as_bytes(), "b").unwrap();
     assert_same(&l, &c);
     assert_eq!(c.filters, filters());
@@ -1161,8 +1162,8 @@ fn backup_refuses_truncated_and_malformed_files() {
         format!("paytrack.backup:{}: payments: the end record counts 6 payments but the backup holds 5 (records are missing)", n - 1)
     );
     assert_eq!(
-        err(&text.replacen("paytrack-backup 1", "paytrack-backup 2", 1)),
-        "paytrack.backup:1: backup version 2 is not supported (this paytrack reads version 1)"
+        err(&text.replacen("paytrack-backup 2", "paytrack-backup 3", 1)),
+        "paytrack.backup:1: backup version 3 is not supported (this paytrack reads versions 1 to 2)"
     );
     assert!(err("name,role\n").starts_with("paytrack.backup:1: not a paytrack backup"));
     assert_eq!(
@@ -1173,7 +1174,7 @@ fn backup_refuses_truncated_and_malformed_files() {
     bad[3] = "{\"type\":\"vendor\",\"id\":9}";
     assert_eq!(
         err(&(bad.join("\n") + "\n")),
-        "paytrack.backup:4: type: unknown record type 'vendor' (expected ids, party, invoice, payment, filter or end)"
+        "paytrack.backup:4: type: unknown record type 'vendor' (expected ids, party, invoice, payment, filter, follow_up, reminder_settings or end)"
     );
     let mut bad = lines.clone();
     let inv = lines[6].replace("\"currency\":\"EUR\"", "\"currency\":\"EURO\"");
@@ -1240,7 +1241,7 @@ proptest! {
         let l = Ledger::from_records(vec![p], vec![i], vec![y]);
         let f = vec![SavedFilter { name: query.clone(), query, pin: Some(9) }];
         let text = backup_text(&l, &f, IdSeq { party: 2, invoice: 2, payment: 2 });
-        prop_assert_eq!(text.lines().count(), 7);
+        prop_assert_eq!(text.lines().count(), 8);
         let c = backup::read(text.as_bytes(), "b").unwrap();
         assert_same(&l, &c);
         prop_assert_eq!(c.filters, f);
@@ -1354,4 +1355,16 @@ fn million_payments_import_and_export_speed() {
     // generous bounds (CPU time, shared 2-core machine); unloaded it is about twice as fast
     assert!(import.as_secs_f64() < 1.5, "import took {import:?}");
     assert!(export.as_secs_f64() < 1.0, "export took {export:?}");
+}
+
+#[test]
+fn version_1_backups_without_follow_ups_still_restore() {
+    let v1 = "paytrack-backup 1\n\
+{\"type\":\"ids\",\"party\":2,\"invoice\":1,\"payment\":1}\n\
+{\"type\":\"party\",\"id\":1,\"name\":\"Acme\",\"role\":\"customer\",\"email\":\"\",\"terms_days\":null,\"notes\":\"\"}\n\
+{\"type\":\"end\",\"parties\":1,\"invoices\":0,\"payments\":0,\"filters\":0}\n";
+    let b = paytrack::interchange::backup::read(v1.as_bytes(), "old.ptb").unwrap();
+    assert_eq!(b.parties.len(), 1);
+    assert!(b.follow_ups.is_empty());
+    assert_eq!(b.reminder_settings, None);
 }

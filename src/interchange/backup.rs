@@ -1,14 +1,18 @@
 //! The backup: a lossless, versioned, line-oriented dump of everything.
 //!
 //! ```text
-//! paytrack-backup 1
+//! paytrack-backup 2
 //! {"type":"ids","party":4,"invoice":9,"payment":12}
 //! {"type":"party","id":1,"name":"Müller GmbH","role":"customer","email":"","terms_days":30,"notes":""}
 //! {"type":"invoice","id":1,"number":"INV-1","party":1,"kind":"receivable",...,"void":false}
 //! {"type":"payment","id":1,...,"allocations":[{"invoice":1,"amount":"100.00"}]}
 //! {"type":"filter","name":"late","query":"status:overdue","pin":1}
-//! {"type":"end","parties":1,"invoices":1,"payments":1,"filters":1}
+//! {"type":"follow_up","invoice":1,"snooze_until":"2026-12-20","promise":null,"disputed":false,"sent":[]}
+//! {"type":"reminder_settings","min_amount":"0","receivable":[{"offset_days":-3,...}],"payable":[...]}
+//! {"type":"end","parties":1,"invoices":1,"payments":1,"filters":1,"follow_ups":1}
 //! ```
+//!
+//! Version 1 files (without follow-ups and reminder settings) are still read.
 //!
 //! Ids are kept, amounts are written exactly (not rounded), text is JSON-escaped so any
 //! string round-trips and every record stays on one line. The trailer's counts let a
@@ -25,6 +29,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use time::Date;
 
 use crate::domain::ledger::{name_key, Ledger};
+use crate::domain::reminders::{FollowUp, Ladder, ReminderLevel, ReminderSettings, SentReminder};
 use crate::domain::{
     parse_amount, parse_date, Allocation, Currency, Direction, IdSeq, Invoice, InvoiceId,
     InvoiceKind, Method, Party, PartyId, PartyRole, Payment, PaymentId, SavedFilter,
@@ -35,7 +40,9 @@ use super::{fast_date, ImportError};
 /// The first line's magic word.
 const MAGIC: &str = "paytrack-backup";
 /// The format version this code writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+/// Older versions this code still reads (version 1 has no follow-ups or reminder settings).
+const READS: [u32; 2] = [1, 2];
 
 /// Everything a backup holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -50,6 +57,74 @@ pub struct BackupContents {
     pub filters: Vec<SavedFilter>,
     /// Id counters (raised past every id in the file if they were lower).
     pub ids: IdSeq,
+    /// Follow-up state (snooze, promise, disputed, reminders sent) per invoice.
+    pub follow_ups: Vec<(InvoiceId, FollowUp)>,
+    /// The reminder ladders and minimum; `None` in a version 1 backup (defaults apply).
+    pub reminder_settings: Option<ReminderSettings>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SentRec {
+    level: u8,
+    date: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FollowUpRec {
+    #[serde(rename = "type", skip_serializing, default)]
+    _type: Option<IgnoredAny>,
+    invoice: u64,
+    snooze_until: Option<String>,
+    promise: Option<String>,
+    disputed: bool,
+    sent: Vec<SentRec>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LevelRec {
+    offset_days: i32,
+    name: String,
+    subject: String,
+    body: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsRec {
+    #[serde(rename = "type", skip_serializing, default)]
+    _type: Option<IgnoredAny>,
+    min_amount: String,
+    receivable: Vec<LevelRec>,
+    payable: Vec<LevelRec>,
+}
+
+fn levels_out(l: &Ladder) -> Vec<LevelRec> {
+    l.levels
+        .iter()
+        .map(|v| LevelRec {
+            offset_days: v.offset_days,
+            name: v.name.clone(),
+            subject: v.subject.clone(),
+            body: v.body.clone(),
+        })
+        .collect()
+}
+
+fn levels_in(v: Vec<LevelRec>) -> Ladder {
+    Ladder {
+        levels: v
+            .into_iter()
+            .map(|r| ReminderLevel {
+                offset_days: r.offset_days,
+                name: r.name,
+                subject: r.subject,
+                body: r.body,
+            })
+            .collect(),
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -148,6 +223,8 @@ struct EndRec {
     invoices: u64,
     payments: u64,
     filters: u64,
+    #[serde(default)]
+    follow_ups: u64,
 }
 
 /// Writes one record line: `{"type":"<t>",` followed by the record's own fields.
@@ -233,12 +310,45 @@ pub fn write(
         };
         line(&mut out, &mut buf, "filter", &rec)?;
     }
+    let mut follow_ups: Vec<(&InvoiceId, &FollowUp)> = ledger.follow_ups().iter().collect();
+    follow_ups.sort_by_key(|(id, _)| **id);
+    for (id, f) in &follow_ups {
+        let rec = FollowUpRec {
+            _type: None,
+            invoice: id.0,
+            snooze_until: f.snooze_until.map(crate::domain::format_date),
+            promise: f.promise.map(crate::domain::format_date),
+            disputed: f.disputed,
+            sent: f
+                .sent
+                .iter()
+                .map(|s| SentRec {
+                    level: s.level,
+                    date: crate::domain::format_date(s.date),
+                })
+                .collect(),
+        };
+        line(&mut out, &mut buf, "follow_up", &rec)?;
+    }
+    let settings = ledger.reminder_settings();
+    line(
+        &mut out,
+        &mut buf,
+        "reminder_settings",
+        &SettingsRec {
+            _type: None,
+            min_amount: settings.min_amount.to_string(),
+            receivable: levels_out(&settings.receivable),
+            payable: levels_out(&settings.payable),
+        },
+    )?;
     let end = EndRec {
         _type: None,
         parties: ledger.parties().len() as u64,
         invoices: ledger.invoices().len() as u64,
         payments: ledger.payments().len() as u64,
         filters: filters.len() as u64,
+        follow_ups: follow_ups.len() as u64,
     };
     line(&mut out, &mut buf, "end", &end)?;
     out.flush()
@@ -469,11 +579,11 @@ pub fn read(mut r: impl BufRead, source_name: &str) -> Result<BackupContents, Im
                     )
                 })?;
             match version.trim().parse::<u32>() {
-                Ok(VERSION) => continue,
+                Ok(v) if READS.contains(&v) => continue,
                 Ok(v) => {
                     return Err(at.err(
                         None,
-                        format!("backup version {v} is not supported (this paytrack reads version {VERSION})"),
+                        format!("backup version {v} is not supported (this paytrack reads versions 1 to {VERSION})"),
                     ))
                 }
                 Err(_) => return Err(at.err(None, format!("'{}' is not a backup version number", version.trim()))),
@@ -595,6 +705,42 @@ pub fn read(mut r: impl BufRead, source_name: &str) -> Result<BackupContents, Im
                     pin: rec.pin,
                 });
             }
+            "follow_up" => {
+                let rec: FollowUpRec = at.parse(text)?;
+                if !invoice_ids.contains(rec.invoice) {
+                    return Err(at.err(
+                        Some("invoice"),
+                        format!("invoice id {} is not in the backup (before this line)", rec.invoice),
+                    ));
+                }
+                let day = |field: &str, v: &str| at.field(field, date_field(v));
+                let mut sent = Vec::with_capacity(rec.sent.len());
+                for s in &rec.sent {
+                    sent.push(SentReminder {
+                        level: s.level,
+                        date: day("sent", &s.date)?,
+                    });
+                }
+                c.follow_ups.push((
+                    InvoiceId(rec.invoice),
+                    FollowUp {
+                        snooze_until: rec.snooze_until.as_deref().map(|v| day("snooze_until", v)).transpose()?,
+                        promise: rec.promise.as_deref().map(|v| day("promise", v)).transpose()?,
+                        disputed: rec.disputed,
+                        sent,
+                    },
+                ));
+            }
+            "reminder_settings" => {
+                let rec: SettingsRec = at.parse(text)?;
+                let settings = ReminderSettings {
+                    min_amount: at.amount("min_amount", &rec.min_amount)?,
+                    receivable: levels_in(rec.receivable),
+                    payable: levels_in(rec.payable),
+                };
+                at.field("reminder_settings", settings.validate())?;
+                c.reminder_settings = Some(settings);
+            }
             "end" => {
                 let rec: EndRec = at.parse(text)?;
                 let found = [
@@ -602,6 +748,7 @@ pub fn read(mut r: impl BufRead, source_name: &str) -> Result<BackupContents, Im
                     ("invoices", rec.invoices, c.invoices.len()),
                     ("payments", rec.payments, c.payments.len()),
                     ("filters", rec.filters, c.filters.len()),
+                    ("follow_ups", rec.follow_ups, c.follow_ups.len()),
                 ];
                 for (what, want, got) in found {
                     if want != got as u64 {
@@ -616,7 +763,7 @@ pub fn read(mut r: impl BufRead, source_name: &str) -> Result<BackupContents, Im
             other => {
                 return Err(at.err(
                     Some("type"),
-                    format!("unknown record type '{other}' (expected ids, party, invoice, payment, filter or end)"),
+                    format!("unknown record type '{other}' (expected ids, party, invoice, payment, filter, follow_up, reminder_settings or end)"),
                 ))
             }
         }
