@@ -102,6 +102,18 @@ pub struct PaymentInput {
     pub allocations: Vec<(String, Option<Decimal>)>,
 }
 
+/// Refuses amounts with more decimals than the currency has (`12.345` EUR, `5.5` JPY).
+fn check_decimals(amount: Decimal, currency: Currency) -> Result<(), OpError> {
+    if currency.fits(amount) {
+        return Ok(());
+    }
+    Err(DomainError::Invalid(format!(
+        "{amount} has more decimals than {currency} allows ({})",
+        currency.minor_units()
+    ))
+    .into())
+}
+
 fn check_name(name: &str) -> Result<String, OpError> {
     let n = name.trim();
     if n.is_empty() {
@@ -204,15 +216,7 @@ fn build_invoice(
             return Err(OpError::DuplicateNumber(number));
         }
     }
-    if !i.currency.fits(i.amount) {
-        return Err(DomainError::Invalid(format!(
-            "{} has more decimals than {} allows ({})",
-            i.amount,
-            i.currency,
-            i.currency.minor_units()
-        ))
-        .into());
-    }
+    check_decimals(i.amount, i.currency)?;
     let role = PartyRole::for_direction(i.kind.direction());
     let party = resolve_party(l, ids, set, &i.party, role)?;
     let terms = l
@@ -289,15 +293,7 @@ fn build_payment(
     p: &PaymentInput,
     today: Date,
 ) -> Result<Payment, OpError> {
-    if !p.currency.fits(p.amount) {
-        return Err(DomainError::Invalid(format!(
-            "{} has more decimals than {} allows ({})",
-            p.amount,
-            p.currency,
-            p.currency.minor_units()
-        ))
-        .into());
-    }
+    check_decimals(p.amount, p.currency)?;
     let party = resolve_party(l, ids, set, &p.party, PartyRole::for_direction(p.direction))?;
     let mut payment = Payment {
         id,
