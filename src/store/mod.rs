@@ -358,16 +358,27 @@ impl Store {
     pub fn load(&self) -> Result<Ledger, StoreError> {
         let counts = self.counts()?;
         let invoice_ids = self.ids()?.invoice;
+        // The small reads (parties, follow-ups, settings) go with the invoices, which
+        // finish well before the payments.
         let invoices = || {
-            self.scan_decode(keys::INVOICES, counts.invoices, codec::decode_invoices_into)
-                .map(IndexedInvoices::new)
+            let small = (|| -> Result<_, StoreError> {
+                Ok((
+                    self.parties()?,
+                    self.follow_ups()?,
+                    self.reminder_settings()?,
+                ))
+            })();
+            let inv = self
+                .scan_decode(keys::INVOICES, counts.invoices, codec::decode_invoices_into)
+                .map(IndexedInvoices::new);
+            (small, inv)
         };
         let payments = || {
             self.scan_decode(keys::PAYMENTS, counts.payments, codec::decode_payments_into)
                 .map(|p| IndexedPayments::new(p, invoice_ids))
         };
         let parallel = std::thread::available_parallelism().map_or(1, |n| n.get()) > 1;
-        let (inv, pay) = if parallel {
+        let ((small, inv), pay) = if parallel {
             std::thread::scope(|s| {
                 let inv = s.spawn(invoices);
                 let pay = payments();
@@ -376,10 +387,10 @@ impl Store {
         } else {
             (invoices(), payments())
         };
-        let parties = self.parties()?;
+        let (parties, follow_ups, settings) = small?;
         let mut ledger = Ledger::from_indexed(parties, inv?, pay?);
-        ledger.set_follow_ups(self.follow_ups()?);
-        ledger.set_reminder_settings(self.reminder_settings()?);
+        ledger.set_follow_ups(follow_ups);
+        ledger.set_reminder_settings(settings);
         Ok(ledger)
     }
 
