@@ -116,7 +116,7 @@ impl Env {
     }
 }
 
-fn find<'a>(ps: &'a [Value], pred: impl Fn(&Value) -> bool) -> &'a Value {
+fn find(ps: &[Value], pred: impl Fn(&Value) -> bool) -> &Value {
     ps.iter()
         .find(|p| pred(p))
         .unwrap_or_else(|| panic!("no such payment in {ps:#?}"))

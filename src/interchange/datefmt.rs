@@ -80,9 +80,11 @@ impl DateFormat {
                         "date format '{text}': two-digit years (%y) are not supported, use %Y"
                     ))
                 }
-                Some(o) => return Err(format!(
+                Some(o) => {
+                    return Err(format!(
                     "date format '{text}': unknown directive '%{o}' (use %d %m %Y %b %B %H %M %S)"
-                )),
+                ))
+                }
                 None => return Err(format!("date format '{text}' ends with a lone '%'")),
             };
             desc.push_str(item);

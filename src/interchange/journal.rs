@@ -28,7 +28,7 @@
 //! Names are made safe for the journal: party names become one account segment (`:`
 //! becomes `-`, `;` becomes `,`, control characters and runs of blanks become one space),
 //! two parties whose names clash after that get ` #ID` appended; descriptions lose `;`,
-//! `|` and line breaks.
+//! `|`, line breaks and a leading `(` (which would read as a transaction code).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
@@ -81,9 +81,14 @@ pub struct JournalSummary {
     pub opening: bool,
 }
 
+/// Line breaks and tabs as spaces (before [`crate::text::sanitize`] makes them visible).
+fn blanks(s: &str) -> String {
+    s.replace(['\n', '\r', '\t'], " ")
+}
+
 /// One account segment from a name.
 pub fn account_segment(name: &str) -> String {
-    let clean = crate::text::sanitize(name);
+    let clean = crate::text::sanitize(&blanks(name)).into_owned();
     let mut s = String::with_capacity(clean.len());
     let mut blank = false;
     for c in clean.chars() {
@@ -118,7 +123,7 @@ pub fn account_segment(name: &str) -> String {
 /// Text for a description or comment: one line, no `;` (a comment) and no `|` (the
 /// payee/note separator).
 fn description_text(s: &str) -> String {
-    let clean = crate::text::sanitize(s);
+    let clean = crate::text::sanitize(&blanks(s)).into_owned();
     let mut out = String::with_capacity(clean.len());
     let mut blank = false;
     for c in clean.chars() {
@@ -138,7 +143,8 @@ fn description_text(s: &str) -> String {
             out.push(c);
         }
     }
-    out.trim_end().to_string()
+    // a leading '(' would read as a transaction code
+    out.trim_end().trim_start_matches(['(', ' ']).to_string()
 }
 
 /// The account segment of every party, unique.
@@ -422,5 +428,6 @@ mod tests {
         assert_eq!(account_segment("  "), "unnamed");
         assert_eq!(account_segment("Müller GmbH"), "Müller GmbH");
         assert_eq!(description_text("x; y | z\nw"), "x, y / z w");
+        assert_eq!(description_text("(code) x"), "code) x");
     }
 }

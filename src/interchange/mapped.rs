@@ -261,7 +261,7 @@ pub fn header_of(text: &str, delimiter: u8, skip_lines: usize) -> Option<Vec<Str
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(text[at..].as_bytes());
+        .from_reader(&text.as_bytes()[at..]);
     let mut rec = StringRecord::new();
     match rdr.read_record(&mut rec) {
         Ok(true) => Some(rec.iter().map(|s| s.trim().to_string()).collect()),

@@ -1,0 +1,366 @@
+//! `paytrack import statement FILE`: ISO 20022 CAMT.053 and OFX 1.x (SGML) / 2.x (XML),
+//! detected from the content — payments created, duplicates across overlapping
+//! statements, truncated files — through the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/import")
+        .join(name)
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let e = Env { _dir: dir, root };
+        let inv = e.root.join("invoices.csv");
+        std::fs::write(
+            &inv,
+            "number,party,kind,issue_date,due_date,amount,currency,notes\n\
+             INV-1001,Acme Corp,receivable,2026-07-01,2026-07-31,1200.00,EUR,\n\
+             INV-1002,Acme Corp,receivable,2026-07-05,2026-08-04,350.00,EUR,\n\
+             B-77,Paper Supplies Ltd,payable,2026-07-15,2026-08-14,80.00,EUR,\n",
+        )
+        .unwrap();
+        e.ok(&["import", "invoices", inv.to_str().unwrap()]);
+        e
+    }
+
+    fn run(&self, args: &[&str]) -> Out {
+        let mut c = Command::cargo_bin("paytrack").unwrap();
+        c.arg("--db")
+            .arg(self.root.join("store"))
+            .arg("--today")
+            .arg("2026-12-03")
+            .args(args)
+            .env_remove("PAYTRACK_DB")
+            .env_remove("PAYTRACK_TODAY")
+            .env("XDG_CONFIG_HOME", self.root.join("config"));
+        let o = c.output().unwrap();
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert_eq!(o.code, 0, "{args:?} failed: {}{}", o.stdout, o.stderr);
+        o.stdout
+    }
+
+    fn statement(&self, file: &str) -> String {
+        let f = fixture(file);
+        self.ok(&["import", "statement", f.to_str().unwrap()])
+    }
+
+    fn payments(&self) -> Vec<Value> {
+        let s = self.ok(&["export", "payments", "--format", "json"]);
+        serde_json::from_str::<Value>(&s)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    fn export_all(&self) -> String {
+        let mut s = String::new();
+        for what in ["parties", "invoices", "payments"] {
+            s.push_str(&self.ok(&["export", what]));
+        }
+        s
+    }
+}
+
+fn s<'a>(p: &'a Value, k: &str) -> &'a str {
+    p[k].as_str().unwrap_or("")
+}
+
+fn by_ref<'a>(ps: &'a [Value], r: &str) -> &'a Value {
+    ps.iter()
+        .find(|p| s(p, "reference") == r)
+        .unwrap_or_else(|| panic!("no payment with reference {r} in {ps:#?}"))
+}
+
+#[test]
+fn camt053_credits_and_debits_become_payments() {
+    let e = Env::new();
+    let out = e.statement("camt053.xml");
+    assert!(
+        out.starts_with(
+            "imported 23 payments (13 in, 10 out), 10 new parties from camt053.xml (CAMT.053): \
+             0 duplicates skipped, 1 row skipped, 1 payment matched to invoices"
+        ),
+        "{out}"
+    );
+    let ps = e.payments();
+    assert_eq!(ps.len(), 23);
+    let acme = by_ref(&ps, "E2E-ACME-1");
+    assert_eq!(
+        (
+            s(acme, "date"),
+            s(acme, "party"),
+            s(acme, "direction"),
+            s(acme, "amount"),
+            s(acme, "currency"),
+            s(acme, "invoice"),
+            s(acme, "notes")
+        ),
+        (
+            "2026-11-02",
+            "Acme Corp",
+            "in",
+            "1200.00",
+            "EUR",
+            "INV-1001",
+            "INV-1001 November"
+        )
+    );
+    let chairs = by_ref(&ps, "E2E-MS-1");
+    assert_eq!(
+        (
+            s(chairs, "party"),
+            s(chairs, "direction"),
+            s(chairs, "amount")
+        ),
+        ("Müller, Schmidt & Söhne GmbH", "out", "349.99"),
+        "the creditor of a debit"
+    );
+    // a bank charge names no counterparty: the account servicer
+    let fee = by_ref(&ps, "BANK-N003");
+    assert_eq!(
+        (s(fee, "party"), s(fee, "direction"), s(fee, "amount")),
+        ("Musterbank AG", "out", "4.90")
+    );
+    // NOTPROVIDED end-to-end id: the bank's reference
+    let zoe = by_ref(&ps, "BANK-N004");
+    assert_eq!(
+        (s(zoe, "party"), s(zoe, "notes")),
+        ("Zoë Ångström", "Consulting, October")
+    );
+    // a batch entry splits into its transactions
+    for (r, party, amount) in [
+        ("E2E-B-1", "Björn Weiß", "100.00"),
+        ("E2E-B-2", "Änne Öztürk", "200.00"),
+        ("E2E-B-3", "O'Brien & Sons, Ltd", "300.00"),
+    ] {
+        let p = by_ref(&ps, r);
+        assert_eq!((s(p, "party"), s(p, "amount")), (party, amount), "{r}");
+    }
+    // entities in the XML
+    let p = by_ref(&ps, "E2E-000");
+    assert_eq!(s(p, "notes"), "Order 0 & more <0>");
+    assert_eq!(s(by_ref(&ps, "E2E-005"), "method"), "bank_transfer");
+    // the pending entry is left out
+    assert!(!ps.iter().any(|p| s(p, "reference") == "E2E-PDNG"));
+}
+
+#[test]
+fn ofx_1_sgml_in_windows_1252() {
+    let e = Env::new();
+    let out = e.statement("statement_v1.ofx");
+    assert!(
+        out.starts_with(
+            "imported 21 payments (9 in, 12 out), 7 new parties from statement_v1.ofx (OFX 1.x)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("2 payments matched to invoices"), "{out}");
+    let ps = e.payments();
+    let acme = by_ref(&ps, "20261102-1");
+    assert_eq!(
+        (
+            s(acme, "party"),
+            s(acme, "amount"),
+            s(acme, "invoice"),
+            s(acme, "date")
+        ),
+        ("Acme Corp", "1200.00", "INV-1001", "2026-11-02")
+    );
+    let check = by_ref(&ps, "20261103-1");
+    assert_eq!(
+        (
+            s(check, "method"),
+            s(check, "direction"),
+            s(check, "invoice"),
+            s(check, "notes")
+        ),
+        ("check", "out", "B-77", "B-77 | check 1043")
+    );
+    let fee = by_ref(&ps, "20261103-2");
+    assert_eq!((s(fee, "party"), s(fee, "amount")), ("Bank", "4.90"));
+    let card = by_ref(&ps, "20261104-1");
+    assert_eq!(
+        (s(card, "party"), s(card, "method"), s(card, "amount")),
+        ("Café Zürich & Co", "card", "23.45")
+    );
+    assert_eq!(s(by_ref(&ps, "20261104-2"), "method"), "cash");
+    let umlaut = by_ref(&ps, "F0000");
+    assert_eq!(
+        (
+            s(umlaut, "party"),
+            s(umlaut, "direction"),
+            s(umlaut, "amount")
+        ),
+        ("Jürgen Groß", "in", "250.00")
+    );
+    assert_eq!(s(umlaut, "notes"), "Ref 0, misc");
+}
+
+#[test]
+fn ofx_2_xml() {
+    let e = Env::new();
+    let out = e.statement("statement_v2.ofx");
+    assert!(
+        out.starts_with(
+            "imported 20 payments (9 in, 11 out), 7 new parties from statement_v2.ofx (OFX 2.x)"
+        ),
+        "{out}"
+    );
+    let ps = e.payments();
+    assert_eq!(s(by_ref(&ps, "20261104-1"), "party"), "Café Zürich & Co");
+    let last = by_ref(&ps, "F0014");
+    assert_eq!(
+        (s(last, "direction"), s(last, "amount"), s(last, "date")),
+        ("in", "292.14", "2026-11-19")
+    );
+}
+
+#[test]
+fn importing_the_same_statement_twice_leaves_the_store_as_after_the_first() {
+    for (file, n) in [
+        ("camt053.xml", 23),
+        ("statement_v1.ofx", 21),
+        ("statement_v2.ofx", 20),
+    ] {
+        let e = Env::new();
+        e.statement(file);
+        let first = e.export_all();
+        let again = e.statement(file);
+        assert!(
+            again.starts_with("imported 0 payments (0 in, 0 out), 0 new parties")
+                && again.contains(&format!("{n} duplicates skipped")),
+            "{file}: {again}"
+        );
+        assert_eq!(e.export_all(), first, "{file}");
+    }
+    // OFX 1 and 2 of the same account overlap in 20 transactions
+    let e = Env::new();
+    e.statement("statement_v1.ofx");
+    let out = e.statement("statement_v2.ofx");
+    assert!(out.contains("20 duplicates skipped"), "{out}");
+    assert_eq!(e.payments().len(), 21);
+}
+
+#[test]
+fn an_overlapping_statement_adds_only_new_entries() {
+    let e = Env::new();
+    e.statement("camt053.xml");
+    let out = e.statement("camt053_overlap.xml");
+    assert!(
+        out.starts_with("imported 3 payments (2 in, 1 out), 2 new parties"),
+        "{out}"
+    );
+    assert!(out.contains("5 duplicates skipped"), "{out}");
+    let ps = e.payments();
+    assert_eq!(ps.len(), 26);
+    assert_eq!(s(by_ref(&ps, "E2E-ACME-2"), "invoice"), "INV-1002");
+}
+
+#[test]
+fn truncated_and_foreign_files_name_the_place_and_change_nothing() {
+    let e = Env::new();
+    e.statement("statement_v2.ofx");
+    let before = e.export_all();
+    let junk = e.root.join("notes.txt");
+    std::fs::write(&junk, "just some text\n").unwrap();
+    let broken = e.root.join("broken.xml");
+    std::fs::write(
+        &broken,
+        "<?xml version=\"1.0\"?>\n<Document><BkToCstmrStmt>\n<Stmt><Ntry>\n</Stmt></BkToCstmrStmt></Document>\n",
+    )
+    .unwrap();
+    let bad_entry = e.root.join("bad_entry.xml");
+    let text = std::fs::read_to_string(fixture("camt053.xml"))
+        .unwrap()
+        .replace(
+            "<Amt Ccy=\"EUR\">75.50</Amt>",
+            "<Amt Ccy=\"EUR\">75,50</Amt>",
+        );
+    std::fs::write(&bad_entry, text).unwrap();
+    for (file, want) in [
+        (
+            fixture("camt053_truncated.xml"),
+            "camt053_truncated.xml:192: the file ends inside <Ntry> (opened on line 190) at byte 7733: it is truncated".to_string(),
+        ),
+        (
+            fixture("statement_truncated.ofx"),
+            "statement_truncated.ofx:110: the file ends inside <STMTTRN> (opened on line 106) at byte 2851: it is truncated".to_string(),
+        ),
+        (
+            junk.clone(),
+            "notes.txt:1: not a bank statement paytrack reads".to_string(),
+        ),
+        (broken.clone(), "broken.xml:4: not well-formed XML at byte".to_string()),
+        (
+            bad_entry.clone(),
+            "bad_entry.xml:57: Amt: '75,50' is not an amount".to_string(),
+        ),
+    ] {
+        let o = e.run(&["import", "statement", file.to_str().unwrap()]);
+        assert_eq!(o.code, 1, "{want}: {}", o.stdout);
+        assert!(o.stderr.contains(&want), "wanted {want:?} in {}", o.stderr);
+        assert_eq!(e.export_all(), before, "{want}: the store changed");
+    }
+}
+
+#[test]
+fn dry_run_and_usage() {
+    let e = Env::new();
+    let f = fixture("camt053.xml");
+    let out = e.ok(&["import", "statement", f.to_str().unwrap(), "--dry-run"]);
+    assert!(
+        out.starts_with("dry run: would import 23 payments"),
+        "{out}"
+    );
+    assert!(out.contains("skipped: line 74: status PDNG\n"), "{out}");
+    assert!(out.contains("new party: Musterbank AG\n"), "{out}");
+    assert!(
+        out.contains("match: line 13: 1200.00 EUR to INV-1001 (Acme Corp)\n"),
+        "{out}"
+    );
+    assert!(e.payments().is_empty());
+    let o = e.run(&[
+        "import",
+        "statement",
+        f.to_str().unwrap(),
+        "--profile",
+        "bank",
+    ]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("--profile does not apply to statements"),
+        "{}",
+        o.stderr
+    );
+    let out = e.ok(&["import", "statement", f.to_str().unwrap(), "--no-match"]);
+    assert!(out.contains("0 payments matched to invoices"), "{out}");
+}
