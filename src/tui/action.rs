@@ -146,6 +146,26 @@ pub enum Action {
     Left,
     /// Move the selection right (the next month or week in a chart).
     Right,
+    /// Reminders: record the selected reminder as sent today.
+    MarkSent,
+    /// Reminders and Invoices: snooze reminders until a date (asks for it).
+    Snooze,
+    /// Invoices: record a promise-to-pay date (asks for it).
+    Promise,
+    /// Invoices: set or clear the disputed flag.
+    ToggleDisputed,
+    /// Reminders: show the reminder's invoices in the Invoices tab.
+    OpenReminderInvoices,
+    /// Reminders: edit a level of the reminder ladder.
+    EditLadder,
+    /// Payments: open the matching queue (unmatched payments and their candidates).
+    MatchQueue,
+    /// Matching queue: split the payment FIFO over the oldest open invoices.
+    SplitFifo,
+    /// Matching queue: skip to the next unmatched payment.
+    SkipPayment,
+    /// Parties: apply the selected party's credit to its oldest open invoices.
+    ApplyCredit,
 }
 
 impl Action {
@@ -220,6 +240,16 @@ impl Action {
         Action::ToggleKind,
         Action::Left,
         Action::Right,
+        Action::MarkSent,
+        Action::Snooze,
+        Action::Promise,
+        Action::ToggleDisputed,
+        Action::OpenReminderInvoices,
+        Action::EditLadder,
+        Action::MatchQueue,
+        Action::SplitFifo,
+        Action::SkipPayment,
+        Action::ApplyCredit,
     ];
 
     /// The snake_case name used in keymap files.

@@ -16,10 +16,11 @@ use super::config::ConfigWarning;
 use super::form::{Form, FormCtx, FormKind, OpenKey};
 use super::input::TextInput;
 use super::keymap::{Context, KeyChord, Keymap, Lookup};
+use super::matching::MatchQueue;
 use super::persist::Persistence;
 use super::reports::{Drill, Effect, ReportsState};
 use super::theme::Styles;
-use super::views::{ListKind, SortSpec, Target, ViewResult};
+use super::views::{Banner, ListKind, SortSpec, Target, ViewResult};
 use super::worker::{Job, Output, Slot, Worker};
 use crate::domain::ledger::Ledger;
 use crate::domain::{ChangeSet, IdSeq, InvoiceId, SavedFilter, StatusRules};
@@ -238,6 +239,31 @@ pub struct Confirm {
     pub on_yes: Pending,
 }
 
+/// What a one-line prompt asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PromptKind {
+    /// Snooze these invoices until a date (empty: clear).
+    Snooze(Vec<InvoiceId>),
+    /// A promise-to-pay date for these invoices (empty: clear).
+    Promise(Vec<InvoiceId>),
+    /// A change to the reminder ladder: `[rec|pay] OFFSET NAME [| SUBJECT [| BODY]]`,
+    /// `[rec|pay] del OFFSET`, or `min AMOUNT`.
+    Ladder,
+}
+
+/// A one-line text prompt (drawn like the filter bar).
+#[derive(Clone, Debug)]
+pub struct Prompt {
+    /// What it asks for.
+    pub kind: PromptKind,
+    /// The question.
+    pub title: String,
+    /// The text being typed.
+    pub input: TextInput,
+    /// Why the last submitted text was refused.
+    pub error: Option<String>,
+}
+
 /// A line for the user at the bottom of the screen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
@@ -345,6 +371,12 @@ pub struct App {
     pub spinner: usize,
     /// Mouse hit areas from the last draw.
     pub hits: HitAreas,
+    /// The matching queue, while open (shown on the Payments tab).
+    pub matching: Option<MatchQueue>,
+    /// Open one-line prompt (snooze, promise, ladder).
+    pub prompt: Option<Prompt>,
+    banner: Option<Banner>,
+    banner_dismissed: bool,
 }
 
 /// Work done on a short-lived thread so the UI thread never touches the whole ledger.
@@ -424,6 +456,10 @@ impl App {
             quit: false,
             spinner: 0,
             hits: HitAreas::default(),
+            matching: None,
+            prompt: None,
+            banner: None,
+            banner_dismissed: false,
         };
         if let Some(t) = cfg.tab.as_deref() {
             match Tab::from_name(t) {
@@ -545,12 +581,40 @@ impl App {
                 .payments()
                 .get(pos)
                 .map(|p| Target::Payment(p.id)),
-            ListKind::Invoices | ListKind::Reminders => self
+            ListKind::Invoices => self
                 .ledger
                 .invoices()
                 .get(pos)
                 .map(|i| Target::Invoice(i.id)),
+            ListKind::Reminders => l
+                .result
+                .reminders
+                .as_ref()
+                .and_then(|r| r.get(pos))
+                .and_then(|r| r.invoices.first())
+                .map(|i| Target::Invoice(i.invoice)),
             ListKind::Parties => self.ledger.parties().get(pos).map(|p| Target::Party(p.id)),
+        }
+    }
+
+    /// The reminders banner, until the first key after it appeared.
+    pub fn banner(&self) -> Option<&Banner> {
+        self.banner.as_ref().filter(|_| !self.banner_dismissed)
+    }
+
+    /// The selected due reminder on the Reminders tab.
+    pub fn selected_reminder(&self) -> Option<&crate::domain::reminders::Reminder> {
+        let l = self.list(ListKind::Reminders);
+        let pos = l.selected_pos()?;
+        l.result.reminders.as_ref()?.get(pos)
+    }
+
+    fn request_matching(&mut self) {
+        if self.matching.is_some() {
+            self.worker.submit(Job::Matching {
+                ledger: self.ledger.clone(),
+                today: self.today,
+            });
         }
     }
 
@@ -611,6 +675,8 @@ impl App {
         }
         self.worker.cancel(Slot::Report);
         self.worker.cancel(Slot::OpenInvoices);
+        self.worker.cancel(Slot::Matching);
+        self.request_matching();
         // Supersede whatever was computing against the old ledger.
         if let Some(k) = self.tab.list() {
             let t = self.lists[k.index()]
@@ -650,6 +716,12 @@ impl App {
                 };
                 if let Some(f) = self.form.as_mut() {
                     f.set_open_invoices(ctx, key, ids);
+                }
+            }
+            Output::Banner(b) => self.banner = Some(b),
+            Output::Matching(items) => {
+                if let Some(q) = self.matching.as_mut() {
+                    q.accept(items);
                 }
             }
         }
@@ -692,6 +764,12 @@ impl App {
             Background::Applied(l, target, before) => {
                 self.ledger = Arc::new(*l);
                 self.ledger_changed(target, before);
+            }
+            Background::Planned(Ok(set), label) if set.changes.is_empty() => {
+                let _ = label;
+                self.message = Some(Message::Info(
+                    "nothing to apply (no credit, or nothing open)".into(),
+                ))
             }
             Background::Planned(Ok(set), label) => match self.commit(set, &label, None) {
                 Ok(()) => self.message = Some(Message::Success(format!("{label} (u undoes)"))),
@@ -743,6 +821,10 @@ impl App {
                 }
                 self.ids.cover(&self.ledger);
                 self.ledger_changed(None, before);
+                self.worker.submit(Job::Banner {
+                    ledger: self.ledger.clone(),
+                    today: self.today,
+                });
             }
             Err(e) => {
                 self.message = Some(Message::Error(format!(
@@ -978,7 +1060,7 @@ impl App {
             vec![Context::Dialog]
         } else if self.form.is_some() {
             vec![Context::Form]
-        } else if self.filter_bar.is_some() {
+        } else if self.filter_bar.is_some() || self.prompt.is_some() {
             vec![Context::Filter]
         } else {
             vec![Context::List, Context::Global]
@@ -1037,6 +1119,9 @@ impl App {
         } else if let Some(bar) = self.filter_bar.as_mut() {
             bar.input.insert(c);
             self.filter_edited();
+        } else if let Some(p) = self.prompt.as_mut() {
+            p.input.insert(c);
+            p.error = None;
         }
     }
 
@@ -1053,6 +1138,8 @@ impl App {
         } else if let Some(bar) = self.filter_bar.as_mut() {
             bar.input.insert_str(&line);
             self.filter_edited();
+        } else if let Some(p) = self.prompt.as_mut() {
+            p.input.insert_str(&line);
         }
     }
 
@@ -1145,6 +1232,11 @@ impl App {
             self.filter_bar_action(a);
             return;
         }
+        if self.prompt.is_some() {
+            self.prompt_action(a);
+            return;
+        }
+        self.banner_dismissed |= self.banner.is_some();
         self.message_clear_on(a);
         match a {
             Action::Help => self.help = Some(0),
@@ -1167,6 +1259,7 @@ impl App {
             Action::AddInvoice => self.open_form(FormKind::Invoice(None)),
             Action::AddParty => self.open_form(FormKind::Party(None)),
             _ => match self.tab {
+                Tab::Payments if self.matching.is_some() => self.matching_action(a),
                 Tab::Filters => self.filters_action(a),
                 Tab::Reports => self.reports_action(a),
                 _ => self.list_action(a),
@@ -1247,6 +1340,14 @@ impl App {
                 Some(Target::Party(id)) => self.open_form(FormKind::Party(Some(id))),
                 None => {}
             },
+            Action::MarkSent
+            | Action::Snooze
+            | Action::Promise
+            | Action::ToggleDisputed
+            | Action::OpenReminderInvoices
+            | Action::EditLadder
+            | Action::MatchQueue
+            | Action::ApplyCredit => self.follow_up_action(k, a),
             Action::Delete => {
                 if !self.loaded {
                     self.message =
@@ -1715,4 +1816,463 @@ impl App {
             Err(e) => self.message = Some(Message::Error(e.to_string())),
         }
     }
+}
+
+// ---- reminders, follow-ups, matching, credit ---------------------------------------------
+
+impl App {
+    fn commit_msg(&mut self, set: ChangeSet, label: &str, target: Option<Target>) -> bool {
+        match self.commit(set, label, target) {
+            Ok(()) => {
+                self.message = Some(Message::Success(format!("{label} (u undoes)")));
+                true
+            }
+            Err(e) => {
+                self.message = Some(Message::Error(e));
+                false
+            }
+        }
+    }
+
+    /// The invoices the follow-up keys act on: the selected invoice, or the selected
+    /// reminder's invoices.
+    fn follow_up_targets(&self, k: ListKind) -> Vec<InvoiceId> {
+        match k {
+            ListKind::Reminders => self
+                .selected_reminder()
+                .map(|r| r.invoices.iter().map(|i| i.invoice).collect())
+                .unwrap_or_default(),
+            ListKind::Invoices => match self.selected_target(k) {
+                Some(Target::Invoice(id)) => vec![id],
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    fn open_prompt(&mut self, kind: PromptKind, title: String, text: &str) {
+        self.prompt = Some(Prompt {
+            kind,
+            title,
+            input: TextInput::new(text),
+            error: None,
+        });
+    }
+
+    fn follow_up_action(&mut self, k: ListKind, a: Action) {
+        if !self.loaded || self.applying() {
+            self.message = Some(Message::Info(
+                "still loading or applying; try again in a moment".into(),
+            ));
+            return;
+        }
+        match a {
+            Action::MarkSent => {
+                let Some(r) = self
+                    .selected_reminder()
+                    .filter(|_| k == ListKind::Reminders)
+                else {
+                    self.message =
+                        Some(Message::Info("mark sent works on the Reminders tab".into()));
+                    return;
+                };
+                let r = r.clone();
+                let set =
+                    ops::mark_reminders_sent(&self.ledger, std::slice::from_ref(&r), self.today);
+                if set.changes.is_empty() {
+                    self.message = Some(Message::Info("already recorded as sent".into()));
+                    return;
+                }
+                let label = format!(
+                    "recorded '{}' to {} as sent",
+                    r.level_name,
+                    crate::text::sanitize(self.ledger.party_name(r.party))
+                );
+                self.commit_msg(set, &label, None);
+            }
+            Action::Snooze | Action::Promise => {
+                let ids = self.follow_up_targets(k);
+                if ids.is_empty() {
+                    self.message = Some(Message::Info(
+                        "select an invoice (Invoices tab) or a reminder first".into(),
+                    ));
+                    return;
+                }
+                let what = if ids.len() == 1 {
+                    "1 invoice".to_string()
+                } else {
+                    format!("{} invoices", ids.len())
+                };
+                if a == Action::Snooze {
+                    let title = format!("Snooze {what} until (+7d, 2026-12-20; empty clears)");
+                    self.open_prompt(PromptKind::Snooze(ids), title, "+7d");
+                } else {
+                    let title =
+                        format!("{what}: promised to pay on (+7d, 2026-12-20; empty clears)");
+                    self.open_prompt(PromptKind::Promise(ids), title, "+7d");
+                }
+            }
+            Action::ToggleDisputed => {
+                let ids = self.follow_up_targets(k);
+                let Some(&id) = ids.first().filter(|_| k == ListKind::Invoices) else {
+                    self.message = Some(Message::Info(
+                        "toggle disputed works on the Invoices tab".into(),
+                    ));
+                    return;
+                };
+                let mut f = self.ledger.follow_up(id).cloned().unwrap_or_default();
+                f.disputed = !f.disputed;
+                let label = format!(
+                    "{} {}",
+                    if f.disputed { "disputed" } else { "undisputed" },
+                    self.describe(Target::Invoice(id))
+                );
+                match ops::set_follow_up(&self.ledger, id, f) {
+                    Ok(set) => {
+                        self.commit_msg(set, &label, Some(Target::Invoice(id)));
+                    }
+                    Err(e) => self.message = Some(Message::Error(e.to_string())),
+                }
+            }
+            Action::OpenReminderInvoices => {
+                let Some(r) = self
+                    .selected_reminder()
+                    .filter(|_| k == ListKind::Reminders)
+                else {
+                    return;
+                };
+                let name: String = self
+                    .ledger
+                    .party_name(r.party)
+                    .chars()
+                    .filter(|c| *c != '"')
+                    .collect();
+                let filter = if r.invoices.iter().all(|i| i.days_overdue > 0) {
+                    format!("party:\"{name}\" status:overdue")
+                } else {
+                    format!("party:\"{name}\"")
+                };
+                let first = r.invoices.first().map(|i| Target::Invoice(i.invoice));
+                if let Err(e) = self.set_filter(ListKind::Invoices, &filter) {
+                    self.message = Some(Message::Error(format!("filter: {}", e.message)));
+                    return;
+                }
+                self.list_mut(ListKind::Invoices).pending_target = first;
+                self.switch_tab(Tab::Invoices);
+                self.message = Some(Message::Info(format!("filter: {filter}")));
+            }
+            Action::EditLadder => {
+                let (kind, level) = match self.selected_reminder() {
+                    Some(r) => (r.kind, Some(r.level)),
+                    None => (crate::domain::InvoiceKind::Receivable, None),
+                };
+                let settings = self.ledger.reminder_settings();
+                let ladder = settings.ladder(kind);
+                let tag = match kind {
+                    crate::domain::InvoiceKind::Receivable => "rec",
+                    crate::domain::InvoiceKind::Payable => "pay",
+                };
+                let text = level
+                    .and_then(|n| ladder.levels.get(n as usize))
+                    .or(ladder.levels.first())
+                    .map(|l| format!("{tag} {} {}", l.offset_days, l.name))
+                    .unwrap_or_else(|| format!("{tag} 1 first reminder"));
+                let levels: Vec<String> = ladder
+                    .levels
+                    .iter()
+                    .map(|l| format!("{} {}", l.offset_days, l.name))
+                    .collect();
+                let title = format!(
+                    "Ladder {tag}: {} · min {} — edit: [rec|pay] DAYS NAME [| SUBJECT [| BODY]], del DAYS, min AMOUNT",
+                    levels.join(", "),
+                    settings.min_amount
+                );
+                self.open_prompt(PromptKind::Ladder, title, &text);
+            }
+            Action::MatchQueue => {
+                if k != ListKind::Payments {
+                    self.message = Some(Message::Info(
+                        "the matching queue opens from the Payments tab".into(),
+                    ));
+                    return;
+                }
+                self.matching = Some(MatchQueue::new());
+                self.request_matching();
+            }
+            Action::ApplyCredit => {
+                let Some(Target::Party(id)) =
+                    self.selected_target(k).filter(|_| k == ListKind::Parties)
+                else {
+                    self.message = Some(Message::Info(
+                        "apply credit works on the Parties tab".into(),
+                    ));
+                    return;
+                };
+                // Finding the party's payments scans the ledger: plan it off the UI thread.
+                let base = self.ledger.clone();
+                let today = self.today;
+                let label = format!(
+                    "applied the credit of {} to its oldest open invoices",
+                    self.describe(Target::Party(id))
+                );
+                let (tx, rx) = mpsc::channel();
+                let spawned = std::thread::Builder::new()
+                    .name("paytrack-plan".into())
+                    .spawn(move || {
+                        let _ = tx.send(Background::Planned(
+                            ops::apply_credit(&base, id, today),
+                            label,
+                        ));
+                    });
+                match spawned {
+                    Ok(_) => self.bg_rx = Some(rx),
+                    Err(e) => {
+                        self.message = Some(Message::Error(format!("cannot apply credit: {e}")))
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn prompt_action(&mut self, a: Action) {
+        let Some(p) = self.prompt.as_mut() else {
+            return;
+        };
+        match a {
+            Action::Cancel | Action::Close => self.prompt = None,
+            Action::Submit => {
+                let (kind, text) = (p.kind.clone(), p.input.text().trim().to_string());
+                match self.submit_prompt(kind, &text) {
+                    Ok(()) => {
+                        if let Some(p) = &self.prompt {
+                            if p.error.is_none() {
+                                self.prompt = None;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        if let Some(p) = self.prompt.as_mut() {
+                            p.error = Some(e);
+                        }
+                    }
+                }
+            }
+            other => {
+                if p.input.apply(other) == Some(true) {
+                    p.error = None;
+                }
+            }
+        }
+    }
+
+    fn submit_prompt(&mut self, kind: PromptKind, text: &str) -> Result<(), String> {
+        let date = |t: &str, today| {
+            if t.is_empty() || t.eq_ignore_ascii_case("none") {
+                Ok(None)
+            } else {
+                crate::domain::parse_relative_date(t, today)
+                    .map(Some)
+                    .map_err(|e| e.to_string())
+            }
+        };
+        match kind {
+            PromptKind::Snooze(ids) | PromptKind::Promise(ids) => {
+                let snooze = matches!(
+                    self.prompt.as_ref().map(|p| &p.kind),
+                    Some(PromptKind::Snooze(_))
+                );
+                let d = date(text, self.today)?;
+                let mut set = ChangeSet::new();
+                for id in &ids {
+                    let mut f = self.ledger.follow_up(*id).cloned().unwrap_or_default();
+                    if snooze {
+                        f.snooze_until = d;
+                    } else {
+                        f.promise = d;
+                    }
+                    for c in ops::set_follow_up(&self.ledger, *id, f)
+                        .map_err(|e| e.to_string())?
+                        .changes
+                    {
+                        set.push(c);
+                    }
+                }
+                let what = if ids.len() == 1 {
+                    self.describe(Target::Invoice(ids[0]))
+                } else {
+                    format!("{} invoices", ids.len())
+                };
+                let label = match (snooze, d) {
+                    (true, Some(d)) => {
+                        format!("snoozed {what} until {}", crate::domain::format_date(d))
+                    }
+                    (true, None) => format!("cleared the snooze of {what}"),
+                    (false, Some(d)) => format!(
+                        "{what}: promised to pay on {}",
+                        crate::domain::format_date(d)
+                    ),
+                    (false, None) => format!("cleared the promise of {what}"),
+                };
+                self.prompt = None;
+                if set.changes.is_empty() {
+                    self.message = Some(Message::Info("nothing changed".into()));
+                    return Ok(());
+                }
+                let target = (ids.len() == 1).then(|| Target::Invoice(ids[0]));
+                self.commit(set, &label, target)?;
+                self.message = Some(Message::Success(format!("{label} (u undoes)")));
+                Ok(())
+            }
+            PromptKind::Ladder => {
+                let s = edit_ladder(self.ledger.reminder_settings(), text)?;
+                let set = ops::set_reminder_settings(s).map_err(|e| e.to_string())?;
+                self.prompt = None;
+                self.commit(set, "edited the reminder ladder", None)?;
+                self.message = Some(Message::Success(
+                    "edited the reminder ladder (u undoes)".into(),
+                ));
+                Ok(())
+            }
+        }
+    }
+
+    fn matching_action(&mut self, a: Action) {
+        let Some(q) = self.matching.as_mut() else {
+            return;
+        };
+        match a {
+            Action::Up => q.move_by(-1),
+            Action::Down => q.move_by(1),
+            Action::Close | Action::Cancel => {
+                self.matching = None;
+                self.worker.cancel(Slot::Matching);
+            }
+            Action::SkipPayment => q.skip(),
+            Action::Open | Action::Submit | Action::SplitFifo => {
+                let Some(item) = q.current() else {
+                    self.message = Some(Message::Info("no unmatched payments".into()));
+                    return;
+                };
+                let cand = if a == Action::SplitFifo {
+                    item.fifo.clone()
+                } else {
+                    q.selected_candidate().cloned()
+                };
+                let payment = item.payment;
+                let Some(c) = cand else {
+                    self.message = Some(Message::Info(
+                        "no candidate (nothing open for this payment)".into(),
+                    ));
+                    return;
+                };
+                let planned = ops::accept_candidate(&self.ledger, payment, &c);
+                match planned {
+                    Ok(set) => {
+                        let numbers: Vec<String> = c
+                            .allocations
+                            .iter()
+                            .map(|x| {
+                                self.ledger
+                                    .invoice(x.invoice)
+                                    .map_or_else(|| format!("#{}", x.invoice), |i| i.number.clone())
+                            })
+                            .collect();
+                        let label = format!(
+                            "matched {} to {}",
+                            self.describe(Target::Payment(payment)),
+                            numbers.join(", ")
+                        );
+                        if let Some(q) = self.matching.as_mut() {
+                            q.advance_after_change();
+                        }
+                        self.commit_msg(set, &label, Some(Target::Payment(payment)));
+                    }
+                    Err(e) => self.message = Some(Message::Error(e.to_string())),
+                }
+            }
+            _ => self.list_action(a),
+        }
+    }
+}
+
+/// Applies one ladder edit (see [`PromptKind::Ladder`]) to a copy of the settings.
+pub fn edit_ladder(
+    s: &crate::domain::reminders::ReminderSettings,
+    text: &str,
+) -> Result<crate::domain::reminders::ReminderSettings, String> {
+    use crate::domain::reminders::ReminderLevel;
+    use crate::domain::InvoiceKind;
+    let mut s = s.clone();
+    let (head, rest) = match text.split_once('|') {
+        Some((h, r)) => (h.trim(), Some(r)),
+        None => (text.trim(), None),
+    };
+    let mut words = head.split_whitespace().peekable();
+    let kind = match words.peek().copied() {
+        Some("rec") => {
+            words.next();
+            InvoiceKind::Receivable
+        }
+        Some("pay") => {
+            words.next();
+            InvoiceKind::Payable
+        }
+        _ => InvoiceKind::Receivable,
+    };
+    let first = words
+        .next()
+        .ok_or("type DAYS NAME, del DAYS or min AMOUNT")?;
+    let days = |w: Option<&str>| -> Result<i32, String> {
+        w.and_then(|w| w.parse::<i32>().ok())
+            .filter(|d| d.abs() <= 3650)
+            .ok_or_else(|| "days: a whole number like -3, 7 or 30".to_string())
+    };
+    match first {
+        "min" => {
+            let v = words.next().ok_or("min AMOUNT")?;
+            s.min_amount = crate::domain::parse_amount(v).map_err(|e| e.to_string())?;
+        }
+        "del" => {
+            let d = days(words.next())?;
+            if !s.ladder_mut(kind).remove_level(d) {
+                return Err(format!("no level at {d} days"));
+            }
+        }
+        w => {
+            let d = days(Some(w))?;
+            let name = words.collect::<Vec<_>>().join(" ");
+            if name.is_empty() {
+                return Err("name the level: DAYS NAME".into());
+            }
+            let old = s
+                .ladder(kind)
+                .levels
+                .iter()
+                .find(|l| l.offset_days == d)
+                .cloned();
+            let mut parts = rest.map(|r| r.splitn(2, '|').map(str::trim).collect::<Vec<_>>());
+            let subject = parts
+                .as_mut()
+                .and_then(|p| (!p.is_empty()).then(|| p.remove(0).to_string()))
+                .filter(|t| !t.is_empty());
+            let body = parts
+                .as_mut()
+                .and_then(|p| p.first().map(|b| b.replace("\\n", "\n")))
+                .filter(|t| !t.is_empty());
+            let level = ReminderLevel {
+                offset_days: d,
+                subject: subject
+                    .or_else(|| old.as_ref().map(|o| o.subject.clone()))
+                    .unwrap_or_else(|| "{level}: {invoices}".into()),
+                body: body
+                    .or_else(|| old.as_ref().map(|o| o.body.clone()))
+                    .unwrap_or_else(|| "Dear {party},\n\n{table}\nTotal: {total}\n".into()),
+                name,
+            };
+            s.ladder_mut(kind).set_level(level);
+        }
+    }
+    s.validate().map_err(|e| e.to_string())?;
+    Ok(s)
 }

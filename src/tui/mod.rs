@@ -13,6 +13,7 @@ mod event_loop;
 pub mod form;
 pub mod input;
 pub mod keymap;
+pub mod matching;
 pub mod persist;
 pub mod reports;
 pub mod testing;

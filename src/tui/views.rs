@@ -9,6 +9,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use crate::domain::ledger::Ledger;
+use crate::domain::reminders::Reminder;
 use crate::domain::{Currency, Direction, Invoice, InvoiceId, InvoiceKind, PartyId, StatusRules};
 use crate::query::{self, EvalContext, Query};
 
@@ -62,7 +63,7 @@ impl ListKind {
                 "status",
             ],
             ListKind::Parties => &["name", "role", "open", "invoices"],
-            ListKind::Reminders => &["overdue", "number", "party", "outstanding"],
+            ListKind::Reminders => &["overdue", "party", "level", "invoices"],
         }
     }
 
@@ -133,6 +134,8 @@ pub struct ViewResult {
     pub party_stats: Option<Arc<HashMap<PartyId, PartyStats>>>,
     /// Row (display position) of the requested record, if it is shown.
     pub target_row: Option<usize>,
+    /// Reminders list only: the due reminders; `rows` index into this.
+    pub reminders: Option<Arc<Vec<Reminder>>>,
 }
 
 /// Identifies a record regardless of its position.
@@ -181,6 +184,9 @@ pub fn compute(
     target: Option<Target>,
     cancel: &Cancel,
 ) -> Option<ViewResult> {
+    if kind == ListKind::Reminders {
+        return compute_reminders(ledger, q, sort, rules, target, cancel);
+    }
     let ctx = EvalContext::new(ledger, rules);
     let mut rows: Vec<u32> = match kind {
         ListKind::Payments => query::filter_payments(&ctx, q),
@@ -222,7 +228,148 @@ pub fn compute(
         totals,
         party_stats,
         target_row,
+        reminders: None,
     })
+}
+
+/// The due reminders as of the rules' date, one row per party and kind, keeping only
+/// the invoices the filter matches (a reminder with none left is dropped).
+fn compute_reminders(
+    ledger: &Ledger,
+    q: &Query,
+    sort: SortSpec,
+    rules: StatusRules,
+    target: Option<Target>,
+    cancel: &Cancel,
+) -> Option<ViewResult> {
+    let all = ledger.due_reminders(rules.as_of, None);
+    if cancel.is_cancelled() {
+        return None;
+    }
+    let list = if q.is_empty() {
+        all
+    } else {
+        let ctx = EvalContext::new(ledger, rules);
+        let inv = ledger.invoices();
+        let keep: std::collections::HashSet<InvoiceId> = query::filter_invoices(&ctx, q)
+            .into_iter()
+            .map(|i| inv[i].id)
+            .collect();
+        let settings = ledger.reminder_settings();
+        all.into_iter()
+            .filter_map(|mut r| {
+                r.invoices.retain(|i| keep.contains(&i.invoice));
+                if r.invoices.is_empty() {
+                    return None;
+                }
+                r.level = r.invoices.iter().map(|i| i.level).max().unwrap_or(0);
+                r.level_name = settings
+                    .ladder(r.kind)
+                    .levels
+                    .get(r.level as usize)
+                    .map(|l| l.name.clone())
+                    .unwrap_or_default();
+                let mut totals: Vec<(Currency, Decimal)> = Vec::new();
+                for i in &r.invoices {
+                    match totals.iter_mut().find(|(c, _)| *c == i.currency) {
+                        Some(t) => t.1 += i.outstanding,
+                        None => totals.push((i.currency, i.outstanding)),
+                    }
+                }
+                totals.sort_by_key(|t| t.0);
+                r.totals = totals;
+                Some(r)
+            })
+            .collect()
+    };
+    if cancel.is_cancelled() {
+        return None;
+    }
+    let mut rows: Vec<u32> = (0..list.len() as u32).collect();
+    // `list` is most overdue first: "overdue, descending" is its own order.
+    let at = |r: u32| &list[r as usize];
+    match sort.column {
+        1 => {
+            let rank = name_ranks(ledger);
+            rows.sort_by_key(|&r| (rank_of(&rank, at(r).party), at(r).kind));
+        }
+        2 => rows.sort_by_key(|&r| (at(r).level, at(r).days_overdue())),
+        3 => rows.sort_by_key(|&r| (at(r).invoices.len(), at(r).days_overdue())),
+        _ => rows.reverse(),
+    }
+    if sort.desc {
+        rows.reverse();
+    }
+    let mut totals: Vec<Total> = Vec::new();
+    for r in &list {
+        for i in &r.invoices {
+            let overdue = if i.days_overdue > 0 {
+                i.outstanding
+            } else {
+                Decimal::ZERO
+            };
+            add_total(&mut totals, i.currency, i.outstanding, overdue);
+        }
+    }
+    totals.sort_by_key(|t| t.currency);
+    let target_row = match target {
+        Some(Target::Invoice(id)) => rows
+            .iter()
+            .position(|&r| at(r).invoices.iter().any(|i| i.invoice == id)),
+        _ => None,
+    };
+    Some(ViewResult {
+        rows,
+        totals,
+        party_stats: None,
+        target_row,
+        reminders: Some(Arc::new(list)),
+    })
+}
+
+/// What the status bar says at start: due reminders and the overdue amount in them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Banner {
+    /// Due reminders (one per party and kind).
+    pub due: usize,
+    /// Outstanding of their overdue invoices, per currency, sorted by code.
+    pub overdue: Vec<(Currency, Decimal)>,
+}
+
+impl Banner {
+    /// Counts the due reminders as of `as_of`.
+    pub fn compute(ledger: &Ledger, as_of: time::Date) -> Banner {
+        let list = ledger.due_reminders(as_of, None);
+        let mut overdue: Vec<(Currency, Decimal)> = Vec::new();
+        for i in list.iter().flat_map(|r| r.invoices.iter()) {
+            if i.days_overdue <= 0 {
+                continue;
+            }
+            match overdue.iter_mut().find(|(c, _)| *c == i.currency) {
+                Some(t) => t.1 += i.outstanding,
+                None => overdue.push((i.currency, i.outstanding)),
+            }
+        }
+        overdue.sort_by_key(|t| t.0);
+        Banner {
+            due: list.len(),
+            overdue,
+        }
+    }
+
+    /// One line: `⏰ 3 reminders due · overdue EUR 1000.00 · USD 20.00`.
+    pub fn text(&self) -> String {
+        let mut s = format!(
+            "⏰ {} reminder{} due",
+            self.due,
+            if self.due == 1 { "" } else { "s" }
+        );
+        for (n, (c, v)) in self.overdue.iter().enumerate() {
+            s.push_str(if n == 0 { " · overdue " } else { " · " });
+            s.push_str(&format!("{c} {}", c.format(*v)));
+        }
+        s
+    }
 }
 
 fn find_target(ledger: &Ledger, kind: ListKind, rows: &[u32], t: Target) -> Option<usize> {

@@ -24,15 +24,21 @@ pub enum Slot {
     Report,
     /// The open invoices offered by the payment form.
     OpenInvoices,
+    /// The reminders banner shown at start.
+    Banner,
+    /// The matching queue.
+    Matching,
 }
 
 impl Slot {
-    const COUNT: usize = 6;
+    const COUNT: usize = 8;
     fn index(self) -> usize {
         match self {
             Slot::View(k) => k.index(),
             Slot::Report => 4,
             Slot::OpenInvoices => 5,
+            Slot::Banner => 6,
+            Slot::Matching => 7,
         }
     }
 }
@@ -74,6 +80,20 @@ pub enum Job {
         /// Today.
         today: Date,
     },
+    /// Count the due reminders for the banner.
+    Banner {
+        /// The ledger snapshot.
+        ledger: Arc<Ledger>,
+        /// Today.
+        today: Date,
+    },
+    /// Payments with an unallocated remainder and their candidates.
+    Matching {
+        /// The ledger snapshot.
+        ledger: Arc<Ledger>,
+        /// Today.
+        today: Date,
+    },
 }
 
 impl Job {
@@ -82,6 +102,8 @@ impl Job {
             Job::View { kind, .. } => Slot::View(*kind),
             Job::Report { .. } => Slot::Report,
             Job::OpenInvoices { .. } => Slot::OpenInvoices,
+            Job::Banner { .. } => Slot::Banner,
+            Job::Matching { .. } => Slot::Matching,
         }
     }
 }
@@ -94,6 +116,10 @@ pub enum Output {
     Report(Box<ReportData>),
     /// Open invoices for (party, currency, direction).
     OpenInvoices((PartyId, Currency, Direction), Vec<InvoiceId>),
+    /// The reminders banner.
+    Banner(views::Banner),
+    /// The matching queue's payments.
+    Matching(Vec<super::matching::QueueItem>),
 }
 
 /// A result tagged with its slot and generation.
@@ -262,6 +288,10 @@ fn run(jobs: Receiver<(u64, Job)>, done: Sender<Done>, latest: Vec<Arc<AtomicU64
                 (party, currency, direction),
                 crate::ops::open_invoices_for(&ledger, party, currency, direction, today),
             ),
+            Job::Banner { ledger, today } => Output::Banner(views::Banner::compute(&ledger, today)),
+            Job::Matching { ledger, today } => {
+                Output::Matching(super::matching::compute(&ledger, today))
+            }
         };
         if done.send(Done { slot, gen, output }).is_err() {
             return;

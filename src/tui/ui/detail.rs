@@ -182,6 +182,7 @@ pub fn invoice(ctx: &DrawCtx, pos: usize) -> Vec<Line<'static>> {
     if !i.notes.is_empty() {
         out.push(kv("Notes", sanitize(&i.notes).into_owned()));
     }
+    out.extend(follow_up(ctx, i));
     out.push(Line::from(""));
     let history = l.allocations_to(i.id);
     if history.is_empty() {
@@ -320,4 +321,97 @@ pub fn draw(f: &mut Frame, area: Rect, ctx: &DrawCtx, title: &str, lines: Vec<Li
             .block(block),
         area,
     );
+}
+
+/// The invoice's follow-up state (snoozed, promised, disputed) and its sent reminders.
+fn follow_up(ctx: &DrawCtx, i: &crate::domain::Invoice) -> Vec<Line<'static>> {
+    let Some(f) = ctx.ledger.follow_up(i.id) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if f.disputed {
+        out.push(Line::from(styled(
+            ctx,
+            Some(Role::Overdue),
+            "! disputed (no reminders)".to_string(),
+        )));
+    }
+    if let Some(d) = f.promise {
+        let note = if ctx.today <= d { "" } else { " (passed)" };
+        out.push(kv("Promised", format!("{}{note}", format_date(d))));
+    }
+    if let Some(d) = f.snooze_until {
+        let note = if ctx.today < d { "" } else { " (over)" };
+        out.push(kv("Snoozed to", format!("{}{note}", format_date(d))));
+    }
+    if !f.sent.is_empty() {
+        out.push(Line::from(Span::styled(
+            "Reminders sent",
+            ctx.styles.get(Role::Header),
+        )));
+        let ladder = ctx.ledger.reminder_settings().ladder(i.kind);
+        for r in &f.sent {
+            let name = ladder.levels.get(r.level as usize).map_or_else(
+                || format!("level {}", r.level + 1),
+                |l| sanitize(&l.name).into_owned(),
+            );
+            out.push(Line::from(format!(
+                "\u{2709} {} {name}",
+                format_date(r.date)
+            )));
+        }
+    }
+    out
+}
+
+/// Lines describing a due reminder: party, level, its invoices and the message subject.
+pub fn reminder(ctx: &DrawCtx, r: &crate::domain::reminders::Reminder) -> Vec<Line<'static>> {
+    let l = ctx.ledger;
+    let party = l.party(r.party);
+    let name = sanitize(l.party_name(r.party)).into_owned();
+    let mut out = vec![
+        Line::from(styled(
+            ctx,
+            Some(if r.days_overdue() > 0 {
+                Role::Overdue
+            } else {
+                Role::DueSoon
+            }),
+            format!("{} · {}", name, sanitize(&r.level_name)),
+        )),
+        kv(
+            "Kind",
+            match r.kind {
+                InvoiceKind::Receivable => "receivable (remind the customer)",
+                InvoiceKind::Payable => "payable (remind ourselves)",
+            }
+            .to_string(),
+        ),
+        kv(
+            "Email",
+            party.map_or(String::new(), |p| sanitize(&p.email).into_owned()),
+        ),
+    ];
+    for (c, v) in &r.totals {
+        out.push(kv("Total", format!("{} {c}", c.format(*v))));
+    }
+    out.push(Line::from(""));
+    out.push(Line::from(Span::styled(
+        "Invoices",
+        ctx.styles.get(Role::Header),
+    )));
+    for i in &r.invoices {
+        out.push(Line::from(format!(
+            "{:<14} due {} {:>12} {} {:>5}",
+            sanitize(&i.number),
+            format_date(i.due_date),
+            i.currency.format(i.outstanding),
+            i.currency,
+            super::reminders::lateness(i.days_overdue)
+        )));
+    }
+    let msg = crate::domain::reminders::render(r, l.party_name(r.party), l.reminder_settings());
+    out.push(Line::from(""));
+    out.push(kv("Subject", sanitize(&msg.subject).into_owned()));
+    out
 }

@@ -9,6 +9,7 @@ mod form;
 mod help;
 mod invoices;
 pub mod marks;
+mod matching;
 mod parties;
 mod payments;
 mod reminders;
@@ -61,9 +62,10 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         app.hits = Default::default();
         return;
     }
-    let bar_h = match &app.filter_bar {
-        Some(_) => 2,
-        None => 0,
+    let bar_h = if app.filter_bar.is_some() || app.prompt.is_some() {
+        2
+    } else {
+        0
     };
     let [tabs, body, bar, status, hints] = Layout::vertical([
         Constraint::Length(1),
@@ -76,7 +78,9 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     draw_tabs(f, tabs, app);
     let rows = draw_body(f, body, app);
     app.hits.rows = rows;
-    if bar_h > 0 {
+    if app.prompt.is_some() {
+        draw_prompt(f, bar, app);
+    } else if bar_h > 0 {
         draw_filter_bar(f, bar, app);
     }
     draw_status(f, status, app);
@@ -146,6 +150,10 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &mut App) {
 }
 
 fn draw_body(f: &mut Frame, area: Rect, app: &mut App) -> Rect {
+    if app.tab == Tab::Payments && app.matching.is_some() {
+        matching::draw(f, area, app);
+        return Rect::default();
+    }
     let Some(k) = app.tab.list() else {
         match app.tab {
             Tab::Filters => return filters::draw(f, area, app),
@@ -194,12 +202,15 @@ fn draw_body(f: &mut Frame, area: Rect, app: &mut App) -> Rect {
         let (ctx, state) = app.draw_parts(k);
         let pos = state.selected_pos();
         let stats = state.result.party_stats.clone();
+        let reminders = state.result.reminders.clone();
         let (title, lines) = match (k, pos) {
             (_, None) => ("Details", vec![Line::from("nothing selected")]),
+            (ListKind::Reminders, Some(p)) => match reminders.as_ref().and_then(|r| r.get(p)) {
+                Some(r) => ("Reminder", detail::reminder(&ctx, r)),
+                None => ("Details", vec![Line::from("nothing selected")]),
+            },
             (ListKind::Payments, Some(p)) => ("Payment", detail::payment(&ctx, p)),
-            (ListKind::Invoices | ListKind::Reminders, Some(p)) => {
-                ("Invoice", detail::invoice(&ctx, p))
-            }
+            (ListKind::Invoices, Some(p)) => ("Invoice", detail::invoice(&ctx, p)),
             (ListKind::Parties, Some(p)) => {
                 let id = ctx.ledger.parties().get(p).map(|x| x.id);
                 let st = id.and_then(|id| stats.as_ref().and_then(|s| s.get(&id)));
@@ -262,6 +273,39 @@ fn draw_filter_bar(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(under), below);
 }
 
+fn draw_prompt(f: &mut Frame, area: Rect, app: &App) {
+    let Some(p) = &app.prompt else {
+        return;
+    };
+    let [input, below] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let text = crate::text::sanitize(p.input.text()).into_owned();
+    let line = Line::from(vec![
+        Span::styled("> ", app.styles.get(Role::Key)),
+        Span::styled(text.clone(), app.styles.get(Role::InputFocus)),
+    ]);
+    f.render_widget(Paragraph::new(line), input);
+    let cur_w: usize = text.chars().take(p.input.cursor()).map(char_width).sum();
+    let cx = input.x + 2 + cur_w as u16;
+    if cx < input.x + input.width {
+        f.set_cursor_position(Position::new(cx, input.y));
+    }
+    let under = match &p.error {
+        Some(e) => Line::from(Span::styled(
+            format!("  {}", crate::text::sanitize(e)),
+            app.styles.get(Role::Error),
+        )),
+        None => Line::from(Span::styled(
+            format!(
+                "  {} · enter saves, esc cancels",
+                crate::text::sanitize(&p.title)
+            ),
+            app.styles.get(Role::Muted),
+        )),
+    };
+    f.render_widget(Paragraph::new(under), below);
+}
+
 fn char_width(c: char) -> usize {
     unicode_width_of(c)
 }
@@ -308,8 +352,10 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
             let sort = format!(" │ sort {col}{}", if l.sort.desc { '▼' } else { '▲' });
             // Whole totals only: a total cut at the screen edge would read as another amount.
             let width = area.width as usize;
+            // The banner at start takes its room first; totals that do not fit are counted.
+            let banner_w = app.banner().map_or(0, |b| Span::raw(b.text()).width() + 3);
             let mut used: usize =
-                spans.iter().map(|s| s.width()).sum::<usize>() + sort.chars().count();
+                spans.iter().map(|s| s.width()).sum::<usize>() + sort.chars().count() + banner_w;
             let mut left_out = 0;
             for t in &l.result.totals {
                 let piece = format!(
@@ -348,7 +394,28 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
             }
         }
     }
+    let used: usize = spans.iter().map(|s| s.width()).sum();
     f.render_widget(Paragraph::new(Line::from(spans)).style(st), area);
+    if let Some(b) = app.banner() {
+        let text = format!("{} ", b.text());
+        let w = Span::raw(text.as_str()).width();
+        if used + w + 2 <= area.width as usize {
+            let r = Rect {
+                x: area.x + area.width - w as u16,
+                width: w as u16,
+                ..area
+            };
+            let role = if b.due > 0 {
+                Role::Warning
+            } else {
+                Role::Success
+            };
+            f.render_widget(
+                Paragraph::new(text).style(st.patch(app.styles.get(role))),
+                r,
+            );
+        }
+    }
 }
 
 fn draw_hints(f: &mut Frame, area: Rect, app: &App) {
@@ -378,6 +445,23 @@ fn draw_hints(f: &mut Frame, area: Rect, app: &App) {
                 (L, A::Delete, "delete"),
             ],
             Tab::Reports => vec![(L, A::Down, "scroll"), (G, A::AddPayment, "add payment")],
+            Tab::Payments if app.matching.is_some() => vec![
+                (L, A::Open, "accept"),
+                (L, A::SplitFifo, "split FIFO"),
+                (L, A::SkipPayment, "skip"),
+                (L, A::Down, "next candidate"),
+                (L, A::Close, "close"),
+                (G, A::Undo, "undo"),
+            ],
+            Tab::Reminders => vec![
+                (L, A::MarkSent, "mark sent"),
+                (L, A::Snooze, "snooze"),
+                (L, A::OpenReminderInvoices, "invoices"),
+                (L, A::EditLadder, "ladder"),
+                (L, A::Open, "details"),
+                (L, A::Filter, "filter"),
+                (G, A::Undo, "undo"),
+            ],
             _ => vec![
                 (L, A::Filter, "filter"),
                 (L, A::Open, "details"),

@@ -1,33 +1,34 @@
-//! The Reminders tab: overdue and due-soon invoices, most overdue first.
+//! The Reminders tab: the due reminders as of today, one row per party and kind, most
+//! overdue first, with the ladder level reached, the invoices and the total per currency.
 
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::Frame;
 
-use super::fmt::fit_amount;
-use super::marks;
+use super::fmt::{fit_list, fit_money};
 use super::table::{draw_list, hl, plain, Column, RowData};
-use crate::domain::{format_date, InvoiceKind};
+use crate::domain::InvoiceKind;
 use crate::tui::app::App;
+use crate::tui::theme::Role;
 use crate::tui::views::ListKind;
 
 const NARROW: &[Column] = &[
     Column::right("Late", Constraint::Length(6), Some(0)),
-    Column::left("Number", Constraint::Length(15), Some(1)),
-    Column::left("Party", Constraint::Fill(1), Some(2)),
-    Column::left("Due", Constraint::Length(10), None),
-    Column::right("Open", Constraint::Length(10), Some(3)),
-    Column::left("Cur", Constraint::Length(3), None),
+    Column::left("Party", Constraint::Fill(2), Some(1)),
+    Column::left("Level", Constraint::Length(15), Some(2)),
+    Column::right("#", Constraint::Length(2), Some(3)),
+    Column::left("Invoices", Constraint::Fill(2), None),
+    Column::right("Total", Constraint::Length(14), None),
     Column::left("Kind", Constraint::Length(4), None),
 ];
 
 const WIDE: &[Column] = &[
     Column::right("Late", Constraint::Length(7), Some(0)),
-    Column::left("Number", Constraint::Length(16), Some(1)),
-    Column::left("Party", Constraint::Fill(2), Some(2)),
-    Column::left("Due", Constraint::Length(10), None),
-    Column::right("Outstanding", Constraint::Length(12), Some(3)),
-    Column::left("Cur", Constraint::Length(3), None),
+    Column::left("Party", Constraint::Fill(2), Some(1)),
+    Column::left("Level", Constraint::Length(16), Some(2)),
+    Column::right("#", Constraint::Length(3), Some(3)),
+    Column::left("Invoices", Constraint::Fill(3), None),
+    Column::right("Total", Constraint::Length(22), None),
     Column::left("Kind", Constraint::Length(4), None),
     Column::left("Email", Constraint::Fill(2), None),
 ];
@@ -47,37 +48,42 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) -> Rect {
     let wide = cols.len() == WIDE.len();
     let (ctx, state) = app.draw_parts(ListKind::Reminders);
     let words = state.words.clone();
+    let list = state.result.reminders.clone();
     draw_list(f, area, ctx.styles, cols, state, |pos, w| {
-        let Some(i) = ctx.ledger.invoices().get(pos) else {
+        let Some(r) = list.as_ref().and_then(|l| l.get(pos)) else {
             return RowData {
                 marker: ' ',
                 role: None,
                 cells: Vec::new(),
             };
         };
-        let s = ctx.ledger.settlement(i, &ctx.rules);
-        let (marker, role) = marks::invoice_status(s.status());
-        // disputed `!`, promised `P`, snoozed `z`, reminded `✉` take the marker's place
-        let marker = ctx
-            .ledger
-            .follow_up(i.id)
-            .and_then(|f| f.marker(ctx.today))
-            .unwrap_or(marker);
-        let days = (ctx.today - i.due_date).whole_days();
+        let days = r.days_overdue();
+        let (marker, role) = if days > 0 {
+            ('!', Some(Role::Overdue))
+        } else {
+            ('~', Some(Role::DueSoon))
+        };
+        let numbers: Vec<String> = r
+            .invoices
+            .iter()
+            .map(|i| crate::text::sanitize(&i.number).into_owned())
+            .collect();
+        let totals: Vec<(crate::domain::Currency, (), rust_decimal::Decimal)> =
+            r.totals.iter().map(|(c, d)| (*c, (), *d)).collect();
         let mut cells = vec![
             Line::from(lateness(days)),
-            hl(&i.number, &words, ctx.styles),
-            hl(ctx.ledger.party_name(i.party), &words, ctx.styles),
-            Line::from(format_date(i.due_date)),
-            Line::from(fit_amount(i.currency, s.outstanding, w[4])),
-            Line::from(i.currency.as_str().to_string()),
-            Line::from(match i.kind {
+            hl(ctx.ledger.party_name(r.party), &words, ctx.styles),
+            plain(&r.level_name),
+            Line::from(r.invoices.len().to_string()),
+            Line::from(fit_list(&numbers, w[4])),
+            Line::from(fit_money(&totals, |_| true, w[5])),
+            Line::from(match r.kind {
                 InvoiceKind::Receivable => "rec",
                 InvoiceKind::Payable => "pay",
             }),
         ];
         if wide {
-            let email = ctx.ledger.party(i.party).map_or("", |p| p.email.as_str());
+            let email = ctx.ledger.party(r.party).map_or("", |p| p.email.as_str());
             cells.push(plain(email));
         }
         RowData {
