@@ -145,6 +145,14 @@ fn invoice_keys_set_promise_and_dispute_shown_in_the_detail() {
     let lines = h.keys("enter");
     assert!(has(&lines, "disputed (no reminders)"), "{}", screen(&lines));
     assert!(has(&lines, "Promised    2026-12-20"), "{}", screen(&lines));
+    // the list row carries the follow-up marker after the status word
+    let lines = h.keys("esc");
+    let row = lines
+        .iter()
+        .find(|l| l.contains("INV-002"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(row.contains(" !"), "{}", screen(&lines));
     // Acme's reminder is paused now
     let lines = h.keys("6");
     assert!(!has(rows(&lines), "Acme Corp"), "{}", screen(&lines));

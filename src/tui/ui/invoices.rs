@@ -18,7 +18,7 @@ const NARROW: &[Column] = &[
     Column::right("Amount", Constraint::Length(10), Some(4)),
     Column::right("Open", Constraint::Length(10), Some(5)),
     Column::left("Cur", Constraint::Length(3), None),
-    Column::left("Status", Constraint::Length(8), Some(6)),
+    Column::left("Status", Constraint::Length(10), Some(6)),
 ];
 
 const WIDE: &[Column] = &[
@@ -30,7 +30,7 @@ const WIDE: &[Column] = &[
     Column::right("Amount", Constraint::Length(12), Some(4)),
     Column::right("Outstanding", Constraint::Length(12), Some(5)),
     Column::left("Cur", Constraint::Length(3), None),
-    Column::left("Status", Constraint::Length(8), Some(6)),
+    Column::left("Status", Constraint::Length(10), Some(6)),
     Column::left("Notes", Constraint::Fill(1), None),
 ];
 
@@ -74,7 +74,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) -> Rect {
                 w[if wide { 6 } else { 4 }],
             )),
             Line::from(i.currency.as_str().to_string()),
-            Line::from(s.status().as_str()),
+            Line::from(status_text(s.status().as_str(), follow_up_mark(&ctx, i.id))),
         ]);
         if wide {
             cells.push(plain(&i.notes));
@@ -85,4 +85,22 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) -> Rect {
             cells,
         }
     })
+}
+
+/// The follow-up marker of an invoice (disputed, promised, snoozed, reminded), if any.
+fn follow_up_mark(
+    ctx: &crate::tui::app::DrawCtx<'_>,
+    id: crate::domain::InvoiceId,
+) -> Option<char> {
+    ctx.ledger
+        .follow_up(id)
+        .and_then(|f| f.marker(ctx.rules.as_of))
+}
+
+/// The status word, followed by the follow-up marker when there is one (`overdue z`).
+fn status_text(status: &str, mark: Option<char>) -> String {
+    match mark {
+        Some(m) => format!("{status} {m}"),
+        None => status.to_string(),
+    }
 }
