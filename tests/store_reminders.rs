@@ -78,8 +78,10 @@ fn follow_ups_and_settings_commit_load_and_undo() {
         "defaults when none stored"
     );
 
-    let mut s = ReminderSettings::default();
-    s.min_amount = Decimal::new(500, 2);
+    let mut s = ReminderSettings {
+        min_amount: Decimal::new(500, 2),
+        ..ReminderSettings::default()
+    };
     s.payable.levels.remove(0);
     let mut edit = ChangeSet::new();
     edit.push(Change::PutReminderSettings(s.clone()));
@@ -151,8 +153,10 @@ mod golden {
 
     #[test]
     fn reminder_settings_v1() {
-        let mut s = ReminderSettings::default();
-        s.min_amount = Decimal::new(1250, 2);
+        let mut s = ReminderSettings {
+            min_amount: Decimal::new(1250, 2),
+            ..ReminderSettings::default()
+        };
         s.receivable.levels[0].name = "früh".into();
         let bytes = check("reminder_settings_v1.bin", stored::encode_settings(&s));
         assert_eq!(stored::decode_settings(&bytes).unwrap(), s);
