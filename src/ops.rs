@@ -5,11 +5,11 @@ use rust_decimal::Decimal;
 use time::{Date, Duration};
 
 use crate::domain::ledger::{name_key, Ledger};
+use crate::domain::reminders::{FollowUp, Reminder, ReminderSettings};
 use crate::domain::{
     Allocation, Change, ChangeSet, Currency, Direction, DomainError, IdSeq, Invoice, InvoiceId,
     InvoiceKind, Method, Party, PartyId, PartyRole, Payment, PaymentId, StatusRules,
 };
-use crate::domain::reminders::{FollowUp, Reminder, ReminderSettings};
 
 /// Payment terms used when neither the invoice nor its party says otherwise.
 pub const DEFAULT_TERMS_DAYS: u32 = 30;
@@ -534,10 +534,9 @@ pub fn accept_candidate(
         .payment(payment)
         .ok_or_else(|| OpError::NotFound(format!("payment #{payment}")))?;
     let mut set = ChangeSet::new();
-    set.push(Change::PutPayment(crate::domain::matching::with_allocations(
-        p,
-        &c.allocations,
-    )));
+    set.push(Change::PutPayment(
+        crate::domain::matching::with_allocations(p, &c.allocations),
+    ));
     validate_payments(l, &set)?;
     Ok(set)
 }

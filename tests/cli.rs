@@ -589,14 +589,24 @@ fn backup_and_restore() {
     assert_eq!(e.export_all(&other), e.export_all(&e.db()));
     // follow-ups and reminder settings survive too: a backup of the restored store is
     // byte for byte the original
-    e.ok(&["edit", "invoice", "INV-2", "--snooze-until", "2026-12-20", "--disputed"]);
+    e.ok(&[
+        "edit",
+        "invoice",
+        "INV-2",
+        "--snooze-until",
+        "2026-12-20",
+        "--disputed",
+    ]);
     e.ok(&["ladder", "min-amount", "5"]);
     e.ok(&["backup", file.to_str().unwrap()]);
     let other = e.path("restored-2");
     let o = e.run_on(&other, &["restore", file.to_str().unwrap()]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let again = e.path("again.ptb");
-    assert_eq!(e.run_on(&other, &["backup", again.to_str().unwrap()]).code, 0);
+    assert_eq!(
+        e.run_on(&other, &["backup", again.to_str().unwrap()]).code,
+        0
+    );
     let first = std::fs::read_to_string(&file).unwrap();
     assert!(first.contains("\"type\":\"follow_up\""), "{first}");
     assert_eq!(std::fs::read_to_string(&again).unwrap(), first);

@@ -266,8 +266,7 @@ pub fn edit(ctx: &Context, cmd: &EditCommand, out: &mut impl Write) -> Result<()
             let (id, input) = invoice_input(&l, target, fields, ctx.today)?;
             let mut set = ops::update_invoice(&l, &mut ids, id, &input)?;
             if let Some(f) = follow_up_input(&l, id, fields, ctx.today)? {
-                set.changes
-                    .extend(ops::set_follow_up(&l, id, f)?.changes);
+                set.changes.extend(ops::set_follow_up(&l, id, f)?.changes);
             }
             commit(&store, &set)?;
             writeln!(out, "updated invoice {}", sanitize(input.number.trim()))?;
