@@ -338,10 +338,18 @@ fn finish_import(
     if a.dry_run {
         writeln!(out, "dry run: would import {counts}; nothing was changed")?;
         writeln!(out, "rows read: {}", r.rows)?;
-        for n in &r.new_parties {
+        const SHOW: usize = 50;
+        let more = |out: &mut dyn Write, n: usize, what: &str| -> std::io::Result<()> {
+            if n > SHOW {
+                writeln!(out, "... and {} more {what}", n - SHOW)?;
+            }
+            Ok(())
+        };
+        for n in r.new_parties.iter().take(SHOW) {
             writeln!(out, "new party: {}", clean(n))?;
         }
-        for m in &r.matches {
+        more(out, r.new_parties.len(), "new parties")?;
+        for m in r.matches.iter().take(SHOW) {
             writeln!(
                 out,
                 "match: line {}: {} {} to {} ({})",
@@ -352,17 +360,24 @@ fn finish_import(
                 clean(&m.party)
             )?;
         }
+        more(out, r.matches.len(), "matches")?;
         if !r.duplicates.is_empty() {
-            let lines: Vec<String> = r.duplicates.iter().map(u64::to_string).collect();
+            let lines: Vec<String> = r.duplicates.iter().take(SHOW).map(u64::to_string).collect();
             writeln!(
                 out,
-                "duplicates (already recorded), lines: {}",
-                lines.join(", ")
+                "duplicates (already recorded), lines: {}{}",
+                lines.join(", "),
+                if r.duplicates.len() > SHOW {
+                    ", ..."
+                } else {
+                    ""
+                }
             )?;
         }
-        for s in &r.skipped {
+        for s in r.skipped.iter().take(SHOW) {
             writeln!(out, "skipped: line {}: {}", s.line, clean(&s.reason))?;
         }
+        more(out, r.skipped.len(), "rows skipped")?;
         for e in &r.errors {
             writeln!(out, "error: {}", clean(&e.to_string()))?;
         }

@@ -465,6 +465,155 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{Invoice, InvoiceKind, PartyId};
+    use time::macros::date;
+
+    fn ledger() -> Ledger {
+        let mut l = Ledger::new();
+        for (id, name, email) in [(1, "Acme Corp", "ap@acme.test"), (2, "Globex", "")] {
+            l.upsert_party(Party {
+                id: PartyId(id),
+                name: name.into(),
+                role: PartyRole::Customer,
+                email: email.into(),
+                terms_days: None,
+                notes: String::new(),
+            });
+        }
+        for (id, number, party, amount, cur, void) in [
+            (1, "INV-1", 1, "100.00", Currency::EUR, false),
+            (2, "INV-2", 1, "50.00", Currency::EUR, false),
+            (3, "INV-3", 2, "70.00", Currency::EUR, false),
+            (4, "INV-4", 1, "10.00", Currency::EUR, true),
+            (5, "INV-5", 1, "10.00", Currency::USD, false),
+        ] {
+            l.upsert_invoice(Invoice {
+                id: InvoiceId(id),
+                number: number.into(),
+                party: PartyId(party),
+                kind: InvoiceKind::Receivable,
+                issue_date: date!(2026 - 01 - 01),
+                due_date: date!(2026 - 01 - 31),
+                amount: amount.parse().unwrap(),
+                currency: cur,
+                notes: String::new(),
+                void,
+            });
+        }
+        l
+    }
+
+    fn t(line: u64, party: &str, amount: &str, notes: &str) -> Transaction {
+        Transaction {
+            line,
+            date: date!(2026 - 02 - 01),
+            direction: Direction::In,
+            amount: amount.parse().unwrap(),
+            currency: Currency::EUR,
+            party: party.into(),
+            party_assumed: false,
+            reference: String::new(),
+            source_id: false,
+            notes: notes.into(),
+            invoice_hint: String::new(),
+            method: Method::BankTransfer,
+            fee: false,
+        }
+    }
+
+    fn run(l: &Ledger, ts: Vec<Transaction>) -> TransactionImport {
+        let mut ids = IdSeq::default();
+        plan(
+            Extract {
+                format: "test".into(),
+                rows: ts.len(),
+                transactions: ts,
+                ..Extract::default()
+            },
+            "t",
+            l,
+            &mut ids,
+            PlanOptions::default(),
+        )
+    }
+
+    fn allocs(r: &TransactionImport) -> Vec<(u64, Vec<(u64, String)>)> {
+        r.plan
+            .changes
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::PutPayment(p) => Some((
+                    p.party.0,
+                    p.allocations
+                        .iter()
+                        .map(|a| (a.invoice.0, a.amount.to_string()))
+                        .collect(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matching_allocates_up_to_what_is_outstanding() {
+        let l = ledger();
+        let r = run(
+            &l,
+            vec![
+                // pays INV-1 and part of INV-2; the rest of INV-2 is left for the next
+                t(2, "Acme Corp", "130.00", "INV-1, INV-2"),
+                t(3, "acme corp", "40.00", "rest of INV-2"),
+                // another party's invoice, a void one, another currency: not matched
+                t(4, "Acme Corp", "5.00", "INV-3 INV-4 INV-5"),
+                // by e-mail
+                t(5, "AP@acme.test", "1.00", "INV-2"),
+            ],
+        );
+        assert_eq!(r.error_count, 0, "{:?}", r.errors);
+        assert_eq!(
+            allocs(&r),
+            vec![
+                (1, vec![(1, "100.00".into()), (2, "30.00".into())]),
+                (1, vec![(2, "20.00".into())]),
+                (1, vec![]),
+                (1, vec![]),
+            ]
+        );
+        assert_eq!(r.matches.len(), 3);
+        assert!(r.new_parties.is_empty());
+    }
+
+    #[test]
+    fn an_assumed_party_takes_the_party_of_the_invoice_it_names() {
+        let l = ledger();
+        let mut a = t(2, "Stripe customer", "70.00", "Invoice INV-3");
+        a.party_assumed = true;
+        let mut b = t(3, "Stripe customer", "9.00", "no invoice");
+        b.party_assumed = true;
+        let r = run(&l, vec![a, b]);
+        assert_eq!(r.new_parties, vec!["Stripe customer".to_string()]);
+        let got = allocs(&r);
+        assert_eq!(got[0], (2, vec![(3, "70.00".into())]));
+        assert_eq!(got[1].1, vec![]);
+        assert_ne!(got[1].0, 2, "the other one goes to the assumed party");
+    }
+
+    #[test]
+    fn plans_take_ids_only_when_they_change_something() {
+        let l = ledger();
+        let r = run(&l, vec![]);
+        assert!(r.plan.changes.is_empty());
+        let mut bad = t(2, "Acme Corp", "1.005", "");
+        bad.amount = "1.005".parse().unwrap();
+        let r = run(&l, vec![bad]);
+        assert_eq!(r.error_count, 1);
+        assert_eq!(
+            r.errors[0].to_string(),
+            "t:2: amount: 1.005 has more decimals than EUR allows (2)"
+        );
+        assert!(r.into_plan().is_err());
+    }
 
     #[test]
     fn candidates_find_invoice_numbers_in_text() {
