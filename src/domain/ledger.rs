@@ -137,8 +137,13 @@ impl Slots {
     /// id seen before replaces the earlier one at the earlier one's position (what
     /// upserting them one by one does); the list is compacted over the replaced ones.
     fn build<T>(records: &mut Vec<T>, id: impl Fn(&T) -> u64) -> Slots {
-        let len = records.iter().map(&id).max().map_or(0, |m| m as usize + 1);
-        let mut slots = Slots(vec![Self::NONE; len]);
+        // Records usually come in id order: the last id sizes the table (`set` grows it
+        // for any larger one) without a pass of its own.
+        let len = records.last().map_or(0, |r| id(r) as usize + 1);
+        let mut slots = Slots(vec![
+            Self::NONE;
+            len.min(records.len().saturating_mul(4) + 1024)
+        ]);
         let mut kept = 0;
         for r in 0..records.len() {
             let key = id(&records[r]);
@@ -146,7 +151,9 @@ impl Slots {
                 Some(pos) => records.swap(pos, r),
                 None => {
                     slots.set(key, kept);
-                    records.swap(kept, r);
+                    if kept != r {
+                        records.swap(kept, r);
+                    }
                     kept += 1;
                 }
             }
