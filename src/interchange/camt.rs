@@ -502,3 +502,75 @@ fn entry_transactions(e: Entry, stmt_ccy: &str, servicer: &str, source: &str, ou
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V8: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+ <BkToCstmrStmt>
+  <Stmt>
+   <Acct><Id><IBAN>CH9300762011623852957</IBAN></Id><Ccy>CHF</Ccy></Acct>
+   <Ntry>
+    <Amt Ccy="CHF">1&#39;000.00</Amt>
+   </Ntry>
+   <Ntry>
+    <Amt Ccy="CHF">250.00</Amt>
+    <CdtDbtInd>CRDT</CdtDbtInd>
+    <Sts><Cd>BOOK</Cd></Sts>
+    <BookgDt><DtTm>2026-03-02T10:15:00+01:00</DtTm></BookgDt>
+    <NtryDtls><TxDtls>
+     <Refs><EndToEndId>E2E-8</EndToEndId></Refs>
+     <RltdPties><Dbtr><Pty><Nm>Gr&#252;ezi AG &amp; Co</Nm></Pty></Dbtr></RltdPties>
+     <RmtInf><Strd><CdtrRefInf><Ref>RF18539007547034</Ref></CdtrRefInf></Strd></RmtInf>
+    </TxDtls></NtryDtls>
+   </Ntry>
+   <Ntry>
+    <Amt>9.00</Amt>
+    <CdtDbtInd>DBIT</CdtDbtInd>
+    <Sts><Cd>BOOK</Cd></Sts>
+    <ValDt><Dt>2026-03-03</Dt></ValDt>
+    <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RDDT</Cd><SubFmlyCd>ESDD</SubFmlyCd></Fmly></Domn></BkTxCd>
+    <NtryDtls><TxDtls><RltdPties><UltmtCdtr><Nm>Telco</Nm></UltmtCdtr></RltdPties></TxDtls></NtryDtls>
+   </Ntry>
+  </Stmt>
+ </BkToCstmrStmt>
+</Document>
+"#;
+
+    #[test]
+    fn version_8_layout() {
+        let x = read(V8, "s.xml").unwrap();
+        assert_eq!(x.rows, 3);
+        // the first entry has no date (nor a valid amount or direction)
+        assert_eq!(x.error_count, 1);
+        assert_eq!(
+            x.errors[0].to_string(),
+            "s.xml:6: BookgDt: the entry has no booking or value date"
+        );
+        let [a, b] = x.transactions.as_slice() else {
+            panic!("{:?}", x.transactions)
+        };
+        assert_eq!(a.party, "Grüezi AG & Co");
+        assert_eq!(a.reference, "E2E-8");
+        assert_eq!(a.notes, "RF18539007547034");
+        assert_eq!(a.date, time::macros::date!(2026 - 03 - 02));
+        assert_eq!(a.currency.as_str(), "CHF");
+        assert_eq!(b.party, "Telco");
+        assert_eq!(b.currency.as_str(), "CHF", "the account's currency");
+        assert_eq!(b.method, Method::DirectDebit);
+        assert!(!b.source_id, "no reference at all");
+    }
+
+    #[test]
+    fn not_a_statement() {
+        let e = read("<?xml version=\"1.0\"?><html><body/></html>", "x.xml").unwrap_err();
+        assert!(e.to_string().contains("root element is <html>"), "{e}");
+        let e = read("<Document><Stmt></Document>", "x.xml").unwrap_err();
+        assert!(
+            e.to_string().starts_with("x.xml:1: not well-formed XML"),
+            "{e}"
+        );
+    }
+}

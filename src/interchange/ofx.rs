@@ -392,3 +392,38 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+
+    #[test]
+    fn mismatched_aggregates_and_currency_of_a_transaction() {
+        let text = "OFXHEADER:100\n\n<OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>USD\n\
+                    <BANKTRANLIST><STMTTRN><TRNAMT>-5<FITID>1<NAME>A<CURRENCY><CURRATE>1.1<CURSYM>EUR</CURRENCY>\n\
+                    </STMTTRN><STMTTRN><TRNAMT>7,50<DTPOSTED>20260102<FITID>2</STMTTRN>\n\
+                    </BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>";
+        let x = read(text, "a.ofx").unwrap();
+        assert_eq!(x.error_count, 1, "{:?}", x.errors);
+        assert_eq!(
+            x.errors[0].to_string(),
+            "a.ofx:4: DTPOSTED: the transaction has no date"
+        );
+        let t = &x.transactions[0];
+        assert_eq!(
+            (t.amount.to_string(), t.currency.as_str()),
+            ("7.50".into(), "USD")
+        );
+        assert_eq!((t.party.as_str(), t.party_assumed), ("Bank", true));
+        let bad = "<OFX><BANKMSGSRSV1><STMTTRN><TRNAMT>1</BANKMSGSRSV1></OFX>";
+        let e = read(bad, "b.ofx").unwrap_err();
+        assert!(
+            e.to_string().contains("</BANKMSGSRSV1> closes <STMTTRN>"),
+            "{e}"
+        );
+        assert!(read("hello", "c.ofx")
+            .unwrap_err()
+            .to_string()
+            .contains("no <OFX>"));
+    }
+}
