@@ -1025,6 +1025,30 @@ mod tests {
                 }
             }
         }
+        // random bodies behind the right tag (small lengths and varint markers often):
+        // no panic, and the same verdict as serde's
+        let special = [0u8, 1, 2, 3, 250, 251, 252, 253, 254, 255];
+        for _ in 0..5_000 {
+            let n = rng.below(64) as usize;
+            let mut p = vec![tag::PAYMENT_BLOCK_V1];
+            for _ in 0..n {
+                p.push(match rng.below(2) {
+                    0 => special[rng.below(special.len() as u64) as usize],
+                    _ => rng.next() as u8,
+                });
+            }
+            assert_eq!(
+                direct_payments(&p).is_ok(),
+                serde_payments(&p).is_ok(),
+                "{p:?}"
+            );
+            p[0] = tag::INVOICE_BLOCK_V1;
+            assert_eq!(
+                direct_invoices(&p).is_ok(),
+                serde_invoices(&p).is_ok(),
+                "{p:?}"
+            );
+        }
         // a length claiming far more records than the value holds is an error, not an
         // allocation of them
         let huge = [
