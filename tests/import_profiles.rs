@@ -473,6 +473,22 @@ fn profile_auto_recognises_every_sample() {
             o.stdout
         );
     }
+    // a preamble before the header: --skip-lines applies to every candidate
+    let f = e.root.join("preamble.csv");
+    let body = include_str!("fixtures/import/xero.csv");
+    std::fs::write(&f, format!("Statement for account 12-3456\n\n{body}")).unwrap();
+    let o = e.run(&[
+        "import",
+        "payments",
+        f.to_str().unwrap(),
+        "--profile",
+        "auto",
+        "--skip-lines",
+        "2",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stderr.contains("profile 'xero'"), "{}", o.stderr);
+    assert!(o.stdout.starts_with("imported 21 payments"), "{}", o.stdout);
     // and a layout no profile knows
     let f = e.root.join("odd.csv");
     std::fs::write(&f, "When,What,How much\n2026-01-01,x,1\n").unwrap();

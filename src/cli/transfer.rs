@@ -194,7 +194,23 @@ fn chosen_profile(a: &ImportArgs, bytes: &[u8], name: &str) -> Result<Profile> {
     let user_dir = super::config_dir().map(|d| d.join("profiles"));
     let mut p = match a.profile.as_deref() {
         Some("auto") => {
-            let (all, broken) = profile::all(user_dir.as_deref());
+            let (mut all, broken) = profile::all(user_dir.as_deref());
+            // the layout options given apply to every candidate
+            let delimiter = match &a.delimiter {
+                Some(d) => Some(
+                    profile::parse_delimiter(d)
+                        .map_err(|e| UsageError(format!("--delimiter: {e}")))?,
+                ),
+                None => None,
+            };
+            for p in &mut all {
+                if let Some(d) = delimiter {
+                    p.delimiter = d;
+                }
+                if let Some(n) = a.skip_lines {
+                    p.skip_lines = n;
+                }
+            }
             for e in broken {
                 eprintln!(
                     "paytrack: warning: {}",
@@ -203,7 +219,9 @@ fn chosen_profile(a: &ImportArgs, bytes: &[u8], name: &str) -> Result<Profile> {
             }
             let header = interchange::encoding::decode(bytes, Default::default(), name)
                 .ok()
-                .and_then(|(t, _)| mapped::header_of(&t, b',', 0))
+                .and_then(|(t, _)| {
+                    mapped::header_of(&t, delimiter.unwrap_or(b','), a.skip_lines.unwrap_or(0))
+                })
                 .unwrap_or_default();
             match mapped::detect(bytes, &all) {
                 Some(p) => {
