@@ -40,6 +40,16 @@ proptest! {
     fn record_decoder_refuses_garbage(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
         let _ = codec::decode_payment_block(&bytes);
         let _ = codec::decode_invoice_block(&bytes);
+        // the direct decoders the store loads with
+        let mut payments = Vec::new();
+        let _ = codec::decode_payments_into(&bytes, &mut payments);
+        let mut invoices = Vec::new();
+        let _ = codec::decode_invoices_into(&bytes, &mut invoices);
+        let mut tagged = vec![codec::tag::PAYMENT_BLOCK_V1];
+        tagged.extend_from_slice(&bytes);
+        let _ = codec::decode_payments_into(&tagged, &mut payments);
+        tagged[0] = codec::tag::INVOICE_BLOCK_V1;
+        let _ = codec::decode_invoices_into(&tagged, &mut invoices);
         let _ = codec::decode_into::<codec::PartyV1, domain::Party>(codec::tag::PARTY_V1, &bytes);
     }
 
@@ -75,4 +85,5 @@ fn a_length_prefix_claiming_gigabytes_is_refused_without_allocating() {
     let mut v = vec![codec::tag::PAYMENT_BLOCK_V1, 0xff];
     v.extend_from_slice(&(1u64 << 60).to_le_bytes());
     assert!(codec::decode_payment_block(&v).is_err());
+    assert!(codec::decode_payments_into(&v, &mut Vec::new()).is_err());
 }
