@@ -19,7 +19,7 @@ use super::action::Action;
 use super::views::ListKind;
 use crate::domain::aging::AgingBucket;
 use crate::domain::ledger::Ledger;
-use crate::domain::{format_date, Currency, InvoiceId, InvoiceKind, PartyId};
+use crate::domain::{format_date, Currency, InvoiceKind, PartyId};
 use crate::report::aging::{aging, AgingOptions, AgingReport};
 use crate::report::cashflow::{cashflow, CashflowRow};
 use crate::report::customers::{customers, CustomerOptions, CustomerRow, CustomerSort};
@@ -168,38 +168,130 @@ pub fn compute(ledger: &Ledger, req: &ReportRequest) -> ReportData {
 /// each.
 pub fn currencies(ledger: &Ledger) -> Vec<(Currency, usize)> {
     fn count(acc: &mut Vec<(Currency, usize)>, c: Currency) {
-        match acc.iter_mut().find(|(x, _)| *x == c) {
-            Some(e) => e.1 += 1,
+        // Records come in runs of one currency: try the last one first.
+        if let Some(e) = acc.last_mut().filter(|e| e.0 == c) {
+            e.1 += 1;
+            return;
+        }
+        match acc.iter().position(|(x, _)| *x == c) {
+            Some(i) => {
+                acc[i].1 += 1;
+                let n = acc.len() - 1;
+                acc.swap(i, n);
+            }
             None => acc.push((c, 1)),
         }
     }
-    let mut acc: Vec<(Currency, usize)> = Vec::new();
-    for inv in ledger.invoices() {
-        count(&mut acc, inv.currency);
+    let inv = crate::report::par_chunks(ledger.invoices(), |chunk| {
+        let mut acc = Vec::new();
+        for i in chunk {
+            count(&mut acc, i.currency);
+        }
+        acc
+    });
+    let pay = crate::report::par_chunks(ledger.payments(), |chunk| {
+        let mut acc = Vec::new();
+        for p in chunk {
+            count(&mut acc, p.currency);
+        }
+        acc
+    });
+    let mut all: Vec<(Currency, usize)> = Vec::new();
+    for (c, n) in inv.into_iter().chain(pay).flatten() {
+        match all.iter_mut().find(|(x, _)| *x == c) {
+            Some(e) => e.1 += n,
+            None => all.push((c, n)),
+        }
     }
-    for p in ledger.payments() {
-        count(&mut acc, p.currency);
-    }
-    acc.sort_by_key(|(c, _)| *c);
-    acc
+    all.sort_by_key(|(c, _)| *c);
+    all
 }
 
-/// Keeps the `n` newest entries (by completion date, then invoice id) in `list`.
-fn push_newest(list: &mut Vec<(Date, InvoiceId, i64)>, e: (Date, InvoiceId, i64), n: usize) {
-    if list.len() < n {
-        list.push(e);
-        return;
+/// A paid invoice for the sparkline: completion date (as a Julian day), days late
+/// (saturated to `i32`), invoice id; ordered by completion date, then invoice id. 16 bytes,
+/// so the table of a few thousand customers stays in cache.
+type Paid = (i32, i32, u64);
+
+/// The `n` newest paid invoices (by completion date, then invoice id) of every (party,
+/// currency), in one flat table of `n` slots per key kept in order, so a push touches one
+/// small contiguous block, and (invoices being paid roughly in the order they were
+/// issued) usually appends at its end after a single comparison.
+struct Newest {
+    n: usize,
+    slot: crate::report::FxMap<(u64, u32), u32>,
+    keys: Vec<(PartyId, Currency)>,
+    entries: Vec<Paid>,
+    lens: Vec<usize>,
+}
+
+fn currency_key(c: Currency) -> u32 {
+    let b = c.as_bytes();
+    u32::from_le_bytes([b[0], b[1], b[2], 0])
+}
+
+impl Newest {
+    fn new(n: usize) -> Self {
+        Newest {
+            n,
+            slot: Default::default(),
+            keys: Vec::new(),
+            entries: Vec::new(),
+            lens: Vec::new(),
+        }
     }
-    let Some((at, oldest)) = list
-        .iter()
-        .enumerate()
-        .min_by_key(|(_, x)| (x.0, x.1))
-        .map(|(i, x)| (i, *x))
-    else {
-        return;
-    };
-    if (e.0, e.1) > (oldest.0, oldest.1) {
-        list[at] = e;
+
+    fn push(&mut self, key: (PartyId, Currency), e: Paid) {
+        let n = self.n;
+        let k = match self.slot.get(&(key.0 .0, currency_key(key.1))) {
+            Some(&k) => k as usize,
+            None => {
+                let k = self.keys.len();
+                self.slot.insert((key.0 .0, currency_key(key.1)), k as u32);
+                self.keys.push(key);
+                self.entries.resize((k + 1) * n, e);
+                self.lens.push(0);
+                k
+            }
+        };
+        let block = &mut self.entries[k * n..(k + 1) * n];
+        let len = self.lens[k];
+        let newer = |x: &Paid| (e.0, e.2) > (x.0, x.2);
+        // the block is sorted oldest first: find where `e` goes, from the end
+        let mut at = len;
+        while at > 0 && !newer(&block[at - 1]) {
+            at -= 1;
+        }
+        if len < n {
+            block.copy_within(at..len, at + 1);
+            block[at] = e;
+            self.lens[k] = len + 1;
+        } else if at > 0 {
+            // full: drop the oldest, shift the older part down
+            block.copy_within(1..at, 0);
+            block[at - 1] = e;
+        }
+    }
+
+    fn merge(&mut self, other: Newest) {
+        for (k, key) in other.keys.iter().enumerate() {
+            let len = other.lens[k];
+            for e in &other.entries[k * other.n..k * other.n + len] {
+                self.push(*key, *e);
+            }
+        }
+    }
+
+    /// Per key, the days late oldest first.
+    fn into_map(self) -> HashMap<(PartyId, Currency), Vec<i64>> {
+        let n = self.n;
+        self.keys
+            .iter()
+            .enumerate()
+            .map(|(k, key)| {
+                let block = &self.entries[k * n..k * n + self.lens[k]];
+                (*key, block.iter().map(|e| i64::from(e.1)).collect())
+            })
+            .collect()
     }
 }
 
@@ -213,12 +305,11 @@ pub fn recent_days_late(
     as_of: Date,
     n: usize,
 ) -> HashMap<(PartyId, Currency), Vec<i64>> {
-    type Acc = HashMap<(PartyId, Currency), Vec<(Date, InvoiceId, i64)>>;
     if n == 0 {
         return HashMap::new();
     }
-    let parts: Vec<Acc> = crate::report::par_chunks(ledger.invoices(), |chunk| {
-        let mut acc = Acc::new();
+    let parts: Vec<Newest> = crate::report::par_chunks(ledger.invoices(), |chunk| {
+        let mut acc = Newest::new(n);
         for inv in chunk {
             if inv.kind != InvoiceKind::Receivable || inv.void || inv.issue_date > as_of {
                 continue;
@@ -227,29 +318,23 @@ pub fn recent_days_late(
                 continue;
             };
             let late = (done - inv.due_date).whole_days().max(0);
-            push_newest(
-                acc.entry((inv.party, inv.currency)).or_default(),
-                (done, inv.id, late),
-                n,
+            acc.push(
+                (inv.party, inv.currency),
+                (
+                    done.to_julian_day(),
+                    i32::try_from(late).unwrap_or(i32::MAX),
+                    inv.id.0,
+                ),
             );
         }
         acc
     });
-    let mut all = Acc::new();
+    let mut parts = parts.into_iter();
+    let mut all = parts.next().unwrap_or_else(|| Newest::new(n));
     for part in parts {
-        for (k, list) in part {
-            let into = all.entry(k).or_default();
-            for e in list {
-                push_newest(into, e, n);
-            }
-        }
+        all.merge(part);
     }
-    all.into_iter()
-        .map(|(k, mut list)| {
-            list.sort_by_key(|e| (e.0, e.1));
-            (k, list.into_iter().map(|e| e.2).collect())
-        })
-        .collect()
+    all.into_map()
 }
 
 /// Where Enter on a figure leads: a list, the filter that selects the figure's records,
@@ -915,13 +1000,16 @@ mod tests {
 
     #[test]
     fn newest_entries_are_kept() {
-        let mut v = Vec::new();
-        for (i, d) in [5u8, 1, 9, 3, 7].iter().enumerate() {
-            let day = Date::from_calendar_date(2026, Month::January, *d).unwrap();
-            push_newest(&mut v, (day, InvoiceId(i as u64), i64::from(*d)), 3);
+        let key = (PartyId(1), Currency::EUR);
+        let mut a = Newest::new(3);
+        let mut b = Newest::new(3);
+        for (i, d) in [5i32, 1, 9, 3, 7, 2].iter().enumerate() {
+            let into = if i % 2 == 0 { &mut a } else { &mut b };
+            into.push(key, (*d, *d, i as u64));
         }
-        v.sort();
-        let days: Vec<i64> = v.iter().map(|e| e.2).collect();
-        assert_eq!(days, vec![5, 7, 9]);
+        // the same day: the higher invoice id is the newer
+        b.push(key, (7, 70, 99));
+        a.merge(b);
+        assert_eq!(a.into_map()[&key], vec![7, 70, 9]);
     }
 }
