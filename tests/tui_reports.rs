@@ -716,3 +716,91 @@ fn tiny_and_empty() {
         }
     }
 }
+
+#[test]
+fn punctuality_sorts_and_scrolls() {
+    // 30 customers; customer i paid one invoice i days late and owes i × 10 on another
+    let today = date!(2026 - 06 - 30);
+    let mut parties = Vec::new();
+    let mut invoices = Vec::new();
+    let mut payments = Vec::new();
+    for i in 1..=30u64 {
+        parties.push(party(i, &format!("Customer {i:02}")));
+        let due = date!(2026 - 03 - 31);
+        for (j, amount) in [(0u64, "100"), (1, &*format!("{}", i * 10))] {
+            invoices.push(Invoice {
+                id: InvoiceId(i * 2 + j),
+                number: format!("C-{i}-{j}"),
+                party: PartyId(i),
+                kind: InvoiceKind::Receivable,
+                issue_date: due - Duration::days(30),
+                due_date: due,
+                amount: dec(amount),
+                currency: Currency::EUR,
+                notes: String::new(),
+                void: false,
+            });
+        }
+        payments.push(Payment {
+            id: PaymentId(i),
+            party: PartyId(i),
+            direction: Direction::In,
+            amount: dec("100"),
+            currency: Currency::EUR,
+            date: due + Duration::days(i as i64 - 1),
+            method: Method::BankTransfer,
+            reference: String::new(),
+            notes: String::new(),
+            allocations: vec![Allocation {
+                invoice: InvoiceId(i * 2),
+                amount: dec("100"),
+            }],
+        });
+    }
+    let mut o = HarnessOptions::fixture(80, 24);
+    o.ledger = Ledger::from_records(parties, invoices, payments);
+    o.today = today;
+    let mut h = Harness::with(o);
+    // by on-time rate: customer 01 paid on time, first; then the others by name
+    let lines = h.keys("5 ]");
+    assert!(
+        line_with(&lines, "Customer 01").starts_with("│>"),
+        "{}",
+        screen(&lines)
+    );
+    assert!(line_with(&lines, "Customer 01").contains("100.0%"));
+    assert!(!has(&lines, "Customer 30"), "only a screenful");
+    // the last row scrolls into view
+    let lines = h.keys("G");
+    assert!(
+        line_with(&lines, "Customer 30").starts_with("│>"),
+        "{}",
+        screen(&lines)
+    );
+    assert!(!has(&lines, "Customer 01"));
+    assert!(has(
+        &lines,
+        r#"/ party:"Customer 30" kind:receivable currency:EUR"#
+    ));
+    // by days late: the latest payer first
+    let lines = h.keys("s");
+    assert!(has(&lines, "· by days late"), "{}", screen(&lines));
+    let first = lines
+        .iter()
+        .position(|l| l.contains("Customer 30"))
+        .unwrap();
+    let second = lines
+        .iter()
+        .position(|l| l.contains("Customer 29"))
+        .unwrap();
+    assert!(first < second);
+    assert!(line_with(&lines, "Customer 30").contains("29.0 d"));
+    // by outstanding: the largest debt first
+    let lines = h.keys("s");
+    assert!(has(&lines, "· by outstanding"));
+    assert!(line_with(&lines, "Customer 30").starts_with("│>"));
+    assert!(line_with(&lines, "Customer 30").contains("300.00"));
+    let lines = h.keys("s");
+    assert!(has(&lines, "· by name"));
+    assert!(line_with(&lines, "Customer 01").starts_with("│>"));
+}
