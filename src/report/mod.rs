@@ -36,7 +36,6 @@ pub use statement::{CurrencyStatement, EntryKind, Statement, StatementLine};
 pub use trend::TrendRow;
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use rust_decimal::Decimal;
 use time::Date;
@@ -57,50 +56,10 @@ pub enum ReportError {
     UnknownFormat(String),
 }
 
-/// A fast, non-cryptographic hasher for the small integer keys the reports aggregate by
-/// (party ids and currency codes): report keys never come from an attacker-controlled
-/// network peer, and SipHash would cost a good part of the time budget.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct FxHasher(u64);
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, x: u64) {
-        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.add(u64::from(b));
-        }
-    }
-    #[inline]
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-    #[inline]
-    fn write_u32(&mut self, n: u32) {
-        self.add(u64::from(n));
-    }
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-    #[inline]
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A `HashMap` with [`FxHasher`].
-pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// A `HashMap` with the ledger's fast, non-cryptographic hasher: report keys (party ids,
+/// currency codes) never come from an attacker-controlled peer, and SipHash would cost a
+/// good part of the time budget.
+pub(crate) type FxMap<K, V> = HashMap<K, V, crate::domain::ledger::FastBuildHasher>;
 
 /// Below this many items per thread a pass is not worth splitting.
 const MIN_ITEMS_PER_THREAD: usize = 20_000;
