@@ -14,6 +14,7 @@ pub mod interchange;
 pub mod ops;
 pub mod query;
 pub mod report;
+pub mod session;
 pub mod store;
 pub mod table;
 pub mod text;

@@ -36,6 +36,8 @@ pub mod tag {
     pub const FOLLOW_UP_V1: u8 = 0x51;
     /// The reminder settings (meta), version 1.
     pub const REMINDER_SETTINGS_V1: u8 = 0x04;
+    /// The store's generation and its recent transaction ids (meta), version 1.
+    pub const GENERATION_V1: u8 = 0x05;
 }
 
 /// What went wrong decoding a stored value.

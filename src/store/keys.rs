@@ -9,6 +9,7 @@
 //! | `f`    | `f` + lower-case name  | one saved filter                       |
 //! | `r`    | `r` + invoice id (u64 BE) | one invoice's follow-up state       |
 //! | `m`    | `mreminders`           | the reminder settings                  |
+//! | `m`    | `mgeneration`          | commit counter and recent transaction ids |
 
 /// Records per block: ids `b*BLOCK .. (b+1)*BLOCK` share block `b`.
 pub const BLOCK: u64 = 128;
@@ -32,6 +33,8 @@ pub const FILTERS: u8 = b'f';
 pub const FOLLOW_UPS: u8 = b'r';
 /// Meta key of the reminder settings.
 pub const META_REMINDERS: &[u8] = b"mreminders";
+/// Meta key of the generation (commit counter) and recent transaction ids.
+pub const META_GENERATION: &[u8] = b"mgeneration";
 
 /// Key of an invoice's follow-up.
 pub fn follow_up_key(invoice: u64) -> [u8; 9] {

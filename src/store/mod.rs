@@ -9,7 +9,10 @@
 pub mod codec;
 pub mod keys;
 pub mod reminders;
+pub mod safety;
 mod write;
+
+pub use write::{Applied, Generation, GenerationV1, TxId, RECENT_TXIDS};
 
 use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
@@ -17,6 +20,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Mutex;
 
 use crate::domain::ledger::{IndexedInvoices, IndexedPayments, Ledger};
+use crate::domain::reminders::{FollowUps, ReminderSettings};
 use crate::domain::{IdSeq, Invoice, Party, Payment, SavedFilter};
 use codec::{tag, CodecError};
 
@@ -57,7 +61,7 @@ pub enum StoreError {
         supported: u32,
     },
     /// A stored value does not decode.
-    #[error("the store at {path} is damaged: record {key}: {source}; run `paytrack check`, or `paytrack restore` from a backup")]
+    #[error("the store at {path} is damaged: record {key}: {source}; run `paytrack check` to list every damaged record{}", safety::recovery_hint(.path))]
     Corrupt {
         /// Store directory.
         path: PathBuf,
@@ -71,6 +75,22 @@ pub enum StoreError {
     NotAStore {
         /// Store directory.
         path: PathBuf,
+    },
+    /// The filesystem holding the store is full (or over quota): the change was not
+    /// saved and the store is as it was.
+    #[error("the disk holding the store at {path} is full: nothing was saved and the store is as it was; free some space and try again")]
+    DiskFull {
+        /// Store directory.
+        path: PathBuf,
+    },
+    /// The store's files are damaged (truncated, overwritten): sled cannot read them, or
+    /// reads less than the store held. Nothing was changed.
+    #[error("the store at {path} is damaged: {reason}; paytrack will not start on it. Run `paytrack check` for details{}", safety::recovery_hint(.path))]
+    Damaged {
+        /// Store directory.
+        path: PathBuf,
+        /// What was found.
+        reason: String,
     },
     /// Filesystem trouble.
     #[error("store at {path}: {source}")]
@@ -180,6 +200,18 @@ impl Store {
         }
         restrict_umask();
         create_private_dir(&path).map_err(io)?;
+        // A store that held its schema record once has the marker: if sled then finds
+        // nothing, the files are damaged and the store must not be taken for a new one.
+        let marker = safety::read_marker(&path);
+        let had_marker = marker.is_some();
+        let had_log = std::fs::metadata(path.join("db")).is_ok_and(|m| m.len() > 0);
+        let damaged = |reason: String| StoreError::Damaged {
+            path: path.clone(),
+            reason,
+        };
+        if had_marker && !path.join("db").is_file() {
+            return Err(damaged("its data file `db` is missing".into()));
+        }
         let db = sled::Config::new()
             .path(&path)
             .cache_capacity(CACHE_BYTES)
@@ -188,10 +220,22 @@ impl Store {
                 sled::Error::Io(ref ioe) if is_lock_error(ioe) => {
                     StoreError::Locked { path: path.clone() }
                 }
+                sled::Error::Io(ref ioe) if safety::is_disk_full(ioe) => {
+                    StoreError::DiskFull { path: path.clone() }
+                }
+                sled::Error::Io(ioe) if had_log && ioe.kind() != std::io::ErrorKind::PermissionDenied => {
+                    damaged(format!("its files cannot be read ({ioe})"))
+                }
                 sled::Error::Io(ioe) => StoreError::Io {
                     path: path.clone(),
                     source: ioe,
                 },
+                sled::Error::Corruption { .. } => {
+                    damaged("its files fail sled's checksum".into())
+                }
+                sled::Error::ReportableBug(_) => {
+                    damaged(format!("its files do not read back ({e})"))
+                }
                 other => StoreError::Sled {
                     path: path.clone(),
                     source: other,
@@ -203,11 +247,19 @@ impl Store {
             write_lock: Mutex::new(()),
             written: AtomicU64::new(0),
         };
-        store.check_schema()?;
+        store.check_schema(marker, had_log)?;
         Ok(store)
     }
 
-    fn check_schema(&self) -> Result<(), StoreError> {
+    /// Checks the schema record and that the store is not a damaged one read as empty:
+    /// the marker file (or a data file that was not empty) with no schema record, or
+    /// counts of records that are not there, mean damaged files.
+    fn check_schema(&self, marker: Option<bool>, had_log: bool) -> Result<(), StoreError> {
+        let had_marker = marker.is_some();
+        let damaged = |reason: &str| StoreError::Damaged {
+            path: self.path.clone(),
+            reason: reason.to_string(),
+        };
         match self
             .db
             .get(keys::META_SCHEMA)
@@ -223,8 +275,18 @@ impl Store {
                         supported: SCHEMA_VERSION,
                     });
                 }
+                if found < SCHEMA_VERSION {
+                    self.migrate(found)?;
+                }
+                self.check_counts_present(marker)?;
                 Ok(())
             }
+            None if self.db.is_empty() && had_marker => Err(damaged(
+                "its files hold no records although it held data (sled read it as empty)",
+            )),
+            None if self.db.is_empty() && had_log => Err(damaged(
+                "its data file is not empty but holds no records",
+            )),
             None if self.db.is_empty() => {
                 self.db
                     .insert(
@@ -233,8 +295,13 @@ impl Store {
                     )
                     .map_err(|e| self.sled_err(e))?;
                 self.db.flush().map_err(|e| self.sled_err(e))?;
+                safety::write_marker(&self.path, false).map_err(|source| StoreError::Io {
+                    path: self.path.clone(),
+                    source,
+                })?;
                 Ok(())
             }
+            None if had_marker => Err(damaged("its schema record is missing")),
             None => Err(StoreError::NotAStore {
                 path: self.path.clone(),
             }),
@@ -248,6 +315,13 @@ impl Store {
 
     pub(crate) fn sled_err(&self, source: sled::Error) -> StoreError {
         match source {
+            sled::Error::Corruption { .. } => StoreError::Damaged {
+                path: self.path.clone(),
+                reason: "part of its files fails sled's checksum".into(),
+            },
+            sled::Error::Io(source) if safety::is_disk_full(&source) => StoreError::DiskFull {
+                path: self.path.clone(),
+            },
             sled::Error::Io(source) => StoreError::Io {
                 path: self.path.clone(),
                 source,
@@ -269,26 +343,12 @@ impl Store {
 
     /// The id counters.
     pub fn ids(&self) -> Result<IdSeq, StoreError> {
-        match self.db.get(keys::META_IDS).map_err(|e| self.sled_err(e))? {
-            Some(v) => codec::decode::<codec::IdsV1>(tag::IDS_V1, &v)
-                .map(IdSeq::from)
-                .map_err(|e| self.corrupt(keys::META_IDS, e)),
-            None => Ok(IdSeq::default()),
-        }
+        read_ids(self)
     }
 
     /// Record counts (cheap: read from meta).
     pub fn counts(&self) -> Result<Counts, StoreError> {
-        match self
-            .db
-            .get(keys::META_COUNTS)
-            .map_err(|e| self.sled_err(e))?
-        {
-            Some(v) => {
-                codec::decode(tag::COUNTS_V1, &v).map_err(|e| self.corrupt(keys::META_COUNTS, e))
-            }
-            None => Ok(Counts::default()),
-        }
+        read_counts(self)
     }
 
     /// Whether the store holds no parties, invoices or payments.
@@ -296,132 +356,286 @@ impl Store {
         Ok(self.counts()? == Counts::default())
     }
 
+    /// The store's generation: how many change sets have been committed (cheap: meta).
+    pub fn generation(&self) -> Result<Generation, StoreError> {
+        read_generation(self)
+    }
+
     /// Every party (there are few: one key each).
     pub fn parties(&self) -> Result<Vec<Party>, StoreError> {
-        self.db
-            .scan_prefix([keys::PARTIES])
-            .map(|kv| {
-                let (k, v) = kv.map_err(|e| self.sled_err(e))?;
-                codec::decode_into::<codec::PartyV1, Party>(tag::PARTY_V1, &v)
-                    .map_err(|e| self.corrupt(&k, e))
-            })
-            .collect()
+        read_parties(self)
     }
 
     /// Every saved filter, by name.
     pub fn saved_filters(&self) -> Result<Vec<SavedFilter>, StoreError> {
-        self.db
-            .scan_prefix([keys::FILTERS])
-            .map(|kv| {
-                let (k, v) = kv.map_err(|e| self.sled_err(e))?;
-                codec::decode::<codec::FilterV1>(tag::FILTER_V1, &v)
-                    .map(SavedFilter::from)
-                    .map_err(|e| self.corrupt(&k, e))
-            })
-            .collect()
+        read_saved_filters(self)
     }
 
     /// The `n` most recently recorded payments, newest first. Reads only the last blocks.
     pub fn recent_payments(&self, n: usize) -> Result<Vec<Payment>, StoreError> {
-        let mut out = Vec::with_capacity(n.min(1 << 16));
-        let mut block = Vec::with_capacity(keys::BLOCK as usize);
-        for kv in self.db.scan_prefix([keys::PAYMENTS]).rev() {
-            if out.len() == n {
-                break;
-            }
-            let (k, v) = kv.map_err(|e| self.sled_err(e))?;
-            block.clear();
-            codec::decode_payments_into(&v, &mut block).map_err(|e| self.corrupt(&k, e))?;
-            let want = n - out.len();
-            out.extend(block.drain(..).rev().take(want));
-        }
-        Ok(out)
+        read_recent_payments(self, n)
     }
 
     /// Every invoice, in id order.
     pub fn invoices(&self) -> Result<Vec<Invoice>, StoreError> {
         let hint = self.counts()?.invoices;
-        self.scan_decode(keys::INVOICES, hint, codec::decode_invoices_into)
+        scan_decode(self, keys::INVOICES, hint, codec::decode_invoices_into)
     }
 
     /// Every payment, in id order.
     pub fn payments(&self) -> Result<Vec<Payment>, StoreError> {
         let hint = self.counts()?.payments;
-        self.scan_decode(keys::PAYMENTS, hint, codec::decode_payments_into)
+        scan_decode(self, keys::PAYMENTS, hint, codec::decode_payments_into)
     }
 
     /// Loads everything into a ledger. This reads the whole store: call it off the UI thread.
-    ///
-    /// Invoices and payments are read, decoded and indexed on two threads at once, each
-    /// block decoded straight into the final list and released right after, so memory
-    /// beyond the ledger itself stays at about sled's cache.
+    /// See [`load_from`].
     pub fn load(&self) -> Result<Ledger, StoreError> {
-        let counts = self.counts()?;
-        let invoice_ids = self.ids()?.invoice;
-        // The small reads (parties, follow-ups, settings) go with the invoices, which
-        // finish well before the payments.
-        let invoices = || {
-            let small = (|| -> Result<_, StoreError> {
-                Ok((
-                    self.parties()?,
-                    self.follow_ups()?,
-                    self.reminder_settings()?,
-                ))
-            })();
-            let inv = self
-                .scan_decode(keys::INVOICES, counts.invoices, codec::decode_invoices_into)
-                .map(IndexedInvoices::new);
-            (small, inv)
-        };
-        let payments = || {
-            self.scan_decode(keys::PAYMENTS, counts.payments, codec::decode_payments_into)
-                .map(|p| IndexedPayments::new(p, invoice_ids))
-        };
-        let parallel = std::thread::available_parallelism().map_or(1, |n| n.get()) > 1;
-        let ((small, inv), pay) = if parallel {
-            std::thread::scope(|s| {
-                let inv = s.spawn(invoices);
-                let pay = payments();
-                (inv.join().expect("invoice loader panicked"), pay)
-            })
-        } else {
-            (invoices(), payments())
-        };
-        let (parties, follow_ups, settings) = small?;
-        let mut ledger = Ledger::from_indexed(parties, inv?, pay?);
-        ledger.set_follow_ups(follow_ups);
-        ledger.set_reminder_settings(settings);
-        Ok(ledger)
-    }
-
-    /// Reads every block under `prefix` in key order (so records come in id order),
-    /// decoding each into one list sized from `hint` (the count kept in meta).
-    fn scan_decode<T>(
-        &self,
-        prefix: u8,
-        hint: u64,
-        decode: impl Fn(&[u8], &mut Vec<T>) -> Result<usize, CodecError>,
-    ) -> Result<Vec<T>, StoreError> {
-        // The hint only sizes the list; a damaged count must not reserve absurd memory.
-        let mut out = Vec::with_capacity(usize::try_from(hint).unwrap_or(0).min(1 << 26));
-        for kv in self.db.scan_prefix([prefix]) {
-            let (k, v) = kv.map_err(|e| self.sled_err(e))?;
-            decode(&v, &mut out).map_err(|e| self.corrupt(&k, e))?;
-            drop(v);
-            for _ in 0..LOAD_TOUCHES {
-                self.db.get(&k).map_err(|e| self.sled_err(e))?;
-            }
-        }
-        if out.capacity() - out.len() > out.len() / 16 + 1024 {
-            out.shrink_to_fit();
-        }
-        Ok(out)
+        load_from(self)
     }
 
     /// Bytes the store's files take on disk.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
         self.db.size_on_disk().map_err(|e| self.sled_err(e))
     }
+}
+
+/// A stored value as read: sled's own buffer, so reads from the tree copy nothing.
+pub type Value = sled::IVec;
+
+/// Where stored values are read from: the open sled tree ([`Store`]) or, in a session
+/// client, the raw values the owning process sent (see `crate::session`). [`load_from`]
+/// and the small readers next to it work on either, so both decode with the same code.
+pub trait ValueSource: Sync {
+    /// The store directory (for messages).
+    fn source_path(&self) -> &Path;
+    /// The value at `key`.
+    fn get_value(&self, key: &[u8]) -> Result<Option<Value>, StoreError>;
+    /// Calls `each` with every key under `prefix` and its value, in key order (newest
+    /// first when `reverse`), until it returns `Ok(false)`.
+    fn scan_values(
+        &self,
+        prefix: u8,
+        reverse: bool,
+        each: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError>;
+}
+
+impl ValueSource for Store {
+    fn source_path(&self) -> &Path {
+        &self.path
+    }
+
+    fn get_value(&self, key: &[u8]) -> Result<Option<Value>, StoreError> {
+        self.db.get(key).map_err(|e| self.sled_err(e))
+    }
+
+    fn scan_values(
+        &self,
+        prefix: u8,
+        reverse: bool,
+        each: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let iter = self.db.scan_prefix([prefix]);
+        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if reverse {
+            Box::new(iter.rev())
+        } else {
+            Box::new(iter)
+        };
+        for kv in iter {
+            let (k, v) = kv.map_err(|e| self.sled_err(e))?;
+            let more = each(&k, &v)?;
+            drop(v);
+            if !reverse {
+                for _ in 0..LOAD_TOUCHES {
+                    self.db.get(&k).map_err(|e| self.sled_err(e))?;
+                }
+            }
+            if !more {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn corrupt_at(path: &Path, key: &[u8], source: CodecError) -> StoreError {
+    StoreError::Corrupt {
+        path: path.to_path_buf(),
+        key: printable_key(key),
+        source,
+    }
+}
+
+/// The id counters.
+pub fn read_ids<S: ValueSource + ?Sized>(src: &S) -> Result<IdSeq, StoreError> {
+    match src.get_value(keys::META_IDS)? {
+        Some(v) => codec::decode::<codec::IdsV1>(tag::IDS_V1, &v)
+            .map(IdSeq::from)
+            .map_err(|e| corrupt_at(src.source_path(), keys::META_IDS, e)),
+        None => Ok(IdSeq::default()),
+    }
+}
+
+/// Record counts (from meta).
+pub fn read_counts<S: ValueSource + ?Sized>(src: &S) -> Result<Counts, StoreError> {
+    match src.get_value(keys::META_COUNTS)? {
+        Some(v) => codec::decode(tag::COUNTS_V1, &v)
+            .map_err(|e| corrupt_at(src.source_path(), keys::META_COUNTS, e)),
+        None => Ok(Counts::default()),
+    }
+}
+
+/// The generation meta (counter and recent transaction ids); zero before the first commit.
+pub fn read_generation_meta<S: ValueSource + ?Sized>(
+    src: &S,
+) -> Result<write::GenerationV1, StoreError> {
+    match src.get_value(keys::META_GENERATION)? {
+        Some(v) => codec::decode(tag::GENERATION_V1, &v)
+            .map_err(|e| corrupt_at(src.source_path(), keys::META_GENERATION, e)),
+        None => Ok(write::GenerationV1::default()),
+    }
+}
+
+/// The generation (how many change sets have been committed).
+pub fn read_generation<S: ValueSource + ?Sized>(src: &S) -> Result<Generation, StoreError> {
+    read_generation_meta(src).map(|m| Generation(m.generation))
+}
+
+/// Every party.
+pub fn read_parties<S: ValueSource + ?Sized>(src: &S) -> Result<Vec<Party>, StoreError> {
+    let mut out = Vec::new();
+    src.scan_values(keys::PARTIES, false, &mut |k, v| {
+        out.push(
+            codec::decode_into::<codec::PartyV1, Party>(tag::PARTY_V1, v)
+                .map_err(|e| corrupt_at(src.source_path(), k, e))?,
+        );
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+/// Every saved filter, by name.
+pub fn read_saved_filters<S: ValueSource + ?Sized>(
+    src: &S,
+) -> Result<Vec<SavedFilter>, StoreError> {
+    let mut out = Vec::new();
+    src.scan_values(keys::FILTERS, false, &mut |k, v| {
+        out.push(
+            codec::decode::<codec::FilterV1>(tag::FILTER_V1, v)
+                .map(SavedFilter::from)
+                .map_err(|e| corrupt_at(src.source_path(), k, e))?,
+        );
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+/// Every invoice's follow-up state.
+pub fn read_follow_ups<S: ValueSource + ?Sized>(src: &S) -> Result<FollowUps, StoreError> {
+    let mut out = Vec::new();
+    src.scan_values(keys::FOLLOW_UPS, false, &mut |k, v| {
+        out.push(
+            reminders::decode_follow_up(v).map_err(|e| corrupt_at(src.source_path(), k, e))?,
+        );
+        Ok(true)
+    })?;
+    Ok(out.into_iter().collect())
+}
+
+/// The reminder settings (the defaults when none are stored).
+pub fn read_reminder_settings<S: ValueSource + ?Sized>(
+    src: &S,
+) -> Result<ReminderSettings, StoreError> {
+    match src.get_value(keys::META_REMINDERS)? {
+        Some(v) => reminders::decode_settings(&v)
+            .map_err(|e| corrupt_at(src.source_path(), keys::META_REMINDERS, e)),
+        None => Ok(ReminderSettings::default()),
+    }
+}
+
+/// The `n` most recently recorded payments, newest first. Reads only the last blocks.
+pub fn read_recent_payments<S: ValueSource + ?Sized>(
+    src: &S,
+    n: usize,
+) -> Result<Vec<Payment>, StoreError> {
+    let mut out = Vec::with_capacity(n.min(1 << 16));
+    let mut block = Vec::with_capacity(keys::BLOCK as usize);
+    if n == 0 {
+        return Ok(out);
+    }
+    src.scan_values(keys::PAYMENTS, true, &mut |k, v| {
+        block.clear();
+        codec::decode_payments_into(v, &mut block)
+            .map_err(|e| corrupt_at(src.source_path(), k, e))?;
+        let want = n - out.len();
+        out.extend(block.drain(..).rev().take(want));
+        Ok(out.len() < n)
+    })?;
+    Ok(out)
+}
+
+/// Loads everything into a ledger. This reads the whole store: call it off the UI thread.
+///
+/// Invoices and payments are read, decoded and indexed on two threads at once, each
+/// block decoded straight into the final list and released right after, so memory
+/// beyond the ledger itself stays at about sled's cache.
+pub fn load_from<S: ValueSource + ?Sized>(src: &S) -> Result<Ledger, StoreError> {
+    let counts = read_counts(src)?;
+    let invoice_ids = read_ids(src)?.invoice;
+    // The small reads (parties, follow-ups, settings) go with the invoices, which
+    // finish well before the payments.
+    let invoices = || {
+        let small = (|| -> Result<_, StoreError> {
+            Ok((
+                read_parties(src)?,
+                read_follow_ups(src)?,
+                read_reminder_settings(src)?,
+            ))
+        })();
+        let inv = scan_decode(src, keys::INVOICES, counts.invoices, codec::decode_invoices_into)
+            .map(IndexedInvoices::new);
+        (small, inv)
+    };
+    let payments = || {
+        scan_decode(src, keys::PAYMENTS, counts.payments, codec::decode_payments_into)
+            .map(|p| IndexedPayments::new(p, invoice_ids))
+    };
+    let parallel = std::thread::available_parallelism().map_or(1, |n| n.get()) > 1;
+    let ((small, inv), pay) = if parallel {
+        std::thread::scope(|s| {
+            let inv = s.spawn(invoices);
+            let pay = payments();
+            (inv.join().expect("invoice loader panicked"), pay)
+        })
+    } else {
+        (invoices(), payments())
+    };
+    let (parties, follow_ups, settings) = small?;
+    let mut ledger = Ledger::from_indexed(parties, inv?, pay?);
+    ledger.set_follow_ups(follow_ups);
+    ledger.set_reminder_settings(settings);
+    Ok(ledger)
+}
+
+/// Reads every block under `prefix` in key order (so records come in id order),
+/// decoding each into one list sized from `hint` (the count kept in meta).
+fn scan_decode<S: ValueSource + ?Sized, T>(
+    src: &S,
+    prefix: u8,
+    hint: u64,
+    decode: impl Fn(&[u8], &mut Vec<T>) -> Result<usize, CodecError>,
+) -> Result<Vec<T>, StoreError> {
+    // The hint only sizes the list; a damaged count must not reserve absurd memory.
+    let mut out = Vec::with_capacity(usize::try_from(hint).unwrap_or(0).min(1 << 26));
+    src.scan_values(prefix, false, &mut |k, v| {
+        decode(v, &mut out).map_err(|e| corrupt_at(src.source_path(), k, e))?;
+        Ok(true)
+    })?;
+    if out.capacity() - out.len() > out.len() / 16 + 1024 {
+        out.shrink_to_fit();
+    }
+    Ok(out)
 }
 
 /// sled reports a held lock either as `WouldBlock` or wrapped in an `Other` error whose

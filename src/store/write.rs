@@ -13,6 +13,74 @@ use super::{keys, Counts, Store, StoreError};
 use crate::domain::{Change, ChangeSet, IdSeq, Invoice, Payment};
 use std::sync::atomic::Ordering;
 
+/// How many change sets have been committed to a store: raised by one, in the same atomic
+/// batch, by every commit that changes something. Sessions use it to notice that another
+/// session committed since they loaded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Generation(pub u64);
+
+impl std::fmt::Display for Generation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Identifies one commit across retries: a commit sent again with the same id after its
+/// reply was lost is recognised as already applied (see [`Store::commit_checked`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TxId(pub u128);
+
+impl TxId {
+    /// A fresh id: the clock, the process id and a per-process counter, mixed by the
+    /// standard library's randomly keyed hasher.
+    pub fn new() -> TxId {
+        use std::hash::BuildHasher;
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let seed = (nanos, std::process::id(), n);
+        let hi = std::collections::hash_map::RandomState::new().hash_one(seed);
+        let lo = std::collections::hash_map::RandomState::new().hash_one(seed);
+        TxId((u128::from(hi) << 64) | u128::from(lo))
+    }
+}
+
+impl Default for TxId {
+    fn default() -> Self {
+        TxId::new()
+    }
+}
+
+/// How many recent transaction ids the store remembers (with the generation each made).
+pub const RECENT_TXIDS: usize = 128;
+
+/// Stored generation meta, version 1: the counter and the most recent transaction ids,
+/// oldest first, each with the generation its commit made.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+pub struct GenerationV1 {
+    /// The current generation.
+    pub generation: u64,
+    /// (transaction id, generation it made), oldest first.
+    pub recent: Vec<(u128, u64)>,
+}
+
+/// What [`Store::commit_checked`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// The change set was written; the store is now at this generation.
+    Committed(Generation),
+    /// A commit with the same transaction id was applied before, making this generation:
+    /// nothing was written again.
+    AlreadyApplied(Generation),
+    /// The base generation is not the store's current one: nothing was written.
+    Conflict {
+        /// The store's current generation.
+        current: Generation,
+    },
+}
+
 /// A record in a block being edited: decoded from the store, or borrowed from the change
 /// set being committed.
 ///
@@ -216,7 +284,46 @@ impl Store {
         if set.is_empty() {
             return Ok(());
         }
+        self.commit_checked(set, None, None).map(|_| ())
+    }
+
+    /// Like [`Store::commit`], with the checks sessions need, made under the write lock
+    /// and written in the same atomic batch as the changes:
+    /// - a `tx` found among the store's recent transaction ids is not applied again
+    ///   ([`Applied::AlreadyApplied`]);
+    /// - with a `base`, a store that is no longer at that generation refuses the set
+    ///   ([`Applied::Conflict`]).
+    ///
+    /// A set that changes something raises the generation by one and records `tx`. An
+    /// empty set writes nothing and reports the current generation.
+    pub fn commit_checked(
+        &self,
+        set: &ChangeSet,
+        base: Option<Generation>,
+        tx: Option<TxId>,
+    ) -> Result<Applied, StoreError> {
         let _writer = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut meta = super::read_generation_meta(self)?;
+        if let Some(tx) = tx {
+            if let Some(&(_, g)) = meta.recent.iter().find(|(t, _)| *t == tx.0) {
+                return Ok(Applied::AlreadyApplied(Generation(g)));
+            }
+        }
+        let current = Generation(meta.generation);
+        if base.is_some_and(|b| b != current) {
+            return Ok(Applied::Conflict { current });
+        }
+        if set.is_empty() {
+            return Ok(Applied::Committed(current));
+        }
+        meta.generation += 1;
+        if let Some(tx) = tx {
+            if meta.recent.len() >= RECENT_TXIDS {
+                let extra = meta.recent.len() + 1 - RECENT_TXIDS;
+                meta.recent.drain(..extra);
+            }
+            meta.recent.push((tx.0, meta.generation));
+        }
         let mut payments = BlockEdits::new(keys::PAYMENTS, payment_id, codec::decode_payments_into);
         let mut invoices = BlockEdits::new(keys::INVOICES, invoice_id, codec::decode_invoices_into);
         let mut batch = sled::Batch::default();
@@ -289,9 +396,13 @@ impl Store {
             keys::META_IDS,
             codec::encode(tag::IDS_V1, &codec::IdsV1::from(ids)),
         );
+        batch.insert(
+            keys::META_GENERATION,
+            codec::encode(tag::GENERATION_V1, &meta),
+        );
         self.db.apply_batch(batch).map_err(|e| self.sled_err(e))?;
         self.db.flush().map_err(|e| self.sled_err(e))?;
         self.written.fetch_add(written, Ordering::Relaxed);
-        Ok(())
+        Ok(Applied::Committed(Generation(meta.generation)))
     }
 }
