@@ -9,7 +9,6 @@
 pub mod codec;
 pub mod keys;
 pub mod reminders;
-pub mod safety;
 mod write;
 
 pub use write::{Applied, Generation, GenerationV1, TxId, RECENT_TXIDS};
@@ -61,7 +60,7 @@ pub enum StoreError {
         supported: u32,
     },
     /// A stored value does not decode.
-    #[error("the store at {path} is damaged: record {key}: {source}; run `paytrack check` to list every damaged record{}", safety::recovery_hint(.path))]
+    #[error("the store at {path} is damaged: record {key}: {source}; run `paytrack check`, or `paytrack restore` from a backup")]
     Corrupt {
         /// Store directory.
         path: PathBuf,
@@ -75,22 +74,6 @@ pub enum StoreError {
     NotAStore {
         /// Store directory.
         path: PathBuf,
-    },
-    /// The filesystem holding the store is full (or over quota): the change was not
-    /// saved and the store is as it was.
-    #[error("the disk holding the store at {path} is full: nothing was saved and the store is as it was; free some space and try again")]
-    DiskFull {
-        /// Store directory.
-        path: PathBuf,
-    },
-    /// The store's files are damaged (truncated, overwritten): sled cannot read them, or
-    /// reads less than the store held. Nothing was changed.
-    #[error("the store at {path} is damaged: {reason}; paytrack will not start on it. Run `paytrack check` for details{}", safety::recovery_hint(.path))]
-    Damaged {
-        /// Store directory.
-        path: PathBuf,
-        /// What was found.
-        reason: String,
     },
     /// Filesystem trouble.
     #[error("store at {path}: {source}")]
@@ -200,18 +183,6 @@ impl Store {
         }
         restrict_umask();
         create_private_dir(&path).map_err(io)?;
-        // A store that held its schema record once has the marker: if sled then finds
-        // nothing, the files are damaged and the store must not be taken for a new one.
-        let marker = safety::read_marker(&path);
-        let had_marker = marker.is_some();
-        let had_log = std::fs::metadata(path.join("db")).is_ok_and(|m| m.len() > 0);
-        let damaged = |reason: String| StoreError::Damaged {
-            path: path.clone(),
-            reason,
-        };
-        if had_marker && !path.join("db").is_file() {
-            return Err(damaged("its data file `db` is missing".into()));
-        }
         let db = sled::Config::new()
             .path(&path)
             .cache_capacity(CACHE_BYTES)
@@ -220,22 +191,10 @@ impl Store {
                 sled::Error::Io(ref ioe) if is_lock_error(ioe) => {
                     StoreError::Locked { path: path.clone() }
                 }
-                sled::Error::Io(ref ioe) if safety::is_disk_full(ioe) => {
-                    StoreError::DiskFull { path: path.clone() }
-                }
-                sled::Error::Io(ioe) if had_log && ioe.kind() != std::io::ErrorKind::PermissionDenied => {
-                    damaged(format!("its files cannot be read ({ioe})"))
-                }
                 sled::Error::Io(ioe) => StoreError::Io {
                     path: path.clone(),
                     source: ioe,
                 },
-                sled::Error::Corruption { .. } => {
-                    damaged("its files fail sled's checksum".into())
-                }
-                sled::Error::ReportableBug(_) => {
-                    damaged(format!("its files do not read back ({e})"))
-                }
                 other => StoreError::Sled {
                     path: path.clone(),
                     source: other,
@@ -247,19 +206,11 @@ impl Store {
             write_lock: Mutex::new(()),
             written: AtomicU64::new(0),
         };
-        store.check_schema(marker, had_log)?;
+        store.check_schema()?;
         Ok(store)
     }
 
-    /// Checks the schema record and that the store is not a damaged one read as empty:
-    /// the marker file (or a data file that was not empty) with no schema record, or
-    /// counts of records that are not there, mean damaged files.
-    fn check_schema(&self, marker: Option<bool>, had_log: bool) -> Result<(), StoreError> {
-        let had_marker = marker.is_some();
-        let damaged = |reason: &str| StoreError::Damaged {
-            path: self.path.clone(),
-            reason: reason.to_string(),
-        };
+    fn check_schema(&self) -> Result<(), StoreError> {
         match self
             .db
             .get(keys::META_SCHEMA)
@@ -275,18 +226,8 @@ impl Store {
                         supported: SCHEMA_VERSION,
                     });
                 }
-                if found < SCHEMA_VERSION {
-                    self.migrate(found)?;
-                }
-                self.check_counts_present(marker)?;
                 Ok(())
             }
-            None if self.db.is_empty() && had_marker => Err(damaged(
-                "its files hold no records although it held data (sled read it as empty)",
-            )),
-            None if self.db.is_empty() && had_log => Err(damaged(
-                "its data file is not empty but holds no records",
-            )),
             None if self.db.is_empty() => {
                 self.db
                     .insert(
@@ -295,13 +236,8 @@ impl Store {
                     )
                     .map_err(|e| self.sled_err(e))?;
                 self.db.flush().map_err(|e| self.sled_err(e))?;
-                safety::write_marker(&self.path, false).map_err(|source| StoreError::Io {
-                    path: self.path.clone(),
-                    source,
-                })?;
                 Ok(())
             }
-            None if had_marker => Err(damaged("its schema record is missing")),
             None => Err(StoreError::NotAStore {
                 path: self.path.clone(),
             }),
@@ -315,13 +251,6 @@ impl Store {
 
     pub(crate) fn sled_err(&self, source: sled::Error) -> StoreError {
         match source {
-            sled::Error::Corruption { .. } => StoreError::Damaged {
-                path: self.path.clone(),
-                reason: "part of its files fails sled's checksum".into(),
-            },
-            sled::Error::Io(source) if safety::is_disk_full(&source) => StoreError::DiskFull {
-                path: self.path.clone(),
-            },
             sled::Error::Io(source) => StoreError::Io {
                 path: self.path.clone(),
                 source,
