@@ -27,6 +27,10 @@ use crate::domain::{ChangeSet, IdSeq, InvoiceId, SavedFilter, StatusRules};
 use crate::ops::{self, OpError};
 use crate::query::{self, Query, QueryError};
 
+#[path = "live.rs"]
+mod live;
+pub use live::{Conflict, ConflictChoice};
+
 /// How long the filter waits after a keystroke before recomputing.
 pub const FILTER_DEBOUNCE: Duration = Duration::from_millis(120);
 
@@ -336,7 +340,7 @@ pub struct App {
     ledger: Arc<Ledger>,
     /// Whether the full ledger is in memory.
     pub loaded: bool,
-    load_rx: Option<Receiver<anyhow::Result<Ledger>>>,
+    load_rx: Option<Receiver<anyhow::Result<(Ledger, super::persist::Generation)>>>,
     bg_rx: Option<Receiver<Background>>,
     ids: IdSeq,
     /// Active tab.
@@ -377,12 +381,13 @@ pub struct App {
     pub prompt: Option<Prompt>,
     banner: Option<Banner>,
     banner_dismissed: bool,
+    live: live::Live,
+    /// The dialog shown when a form's record was changed by another session.
+    pub conflict: Option<Conflict>,
 }
 
 /// Work done on a short-lived thread so the UI thread never touches the whole ledger.
 enum Background {
-    /// A change applied to a copy of the ledger (the worker still held the old one).
-    Applied(Box<Ledger>, Option<Target>, Vec<Option<Target>>),
     /// A planned change set (operations that scan the ledger), with its label.
     Planned(Result<ChangeSet, OpError>, String),
 }
@@ -408,12 +413,14 @@ impl App {
         let preview = Ledger::from_records(parties, Vec::new(), recent);
         let filters = cfg.persist.saved_filters().unwrap_or_default();
         let ids = cfg.persist.ids().unwrap_or_default();
+        // Subscribe before loading: nothing committed after the load is missed.
+        let live = live::Live::new(&cfg.persist);
         let (tx, rx) = mpsc::channel();
         let p2 = cfg.persist.clone();
         let spawned = std::thread::Builder::new()
             .name("paytrack-load".into())
             .spawn(move || {
-                let _ = tx.send(p2.load());
+                let _ = tx.send(p2.load_generation());
             });
         if let Err(e) = spawned {
             message = Some(Message::Error(format!("cannot start the loader: {e}")));
@@ -460,6 +467,8 @@ impl App {
             prompt: None,
             banner: None,
             banner_dismissed: false,
+            live,
+            conflict: None,
         };
         if let Some(t) = cfg.tab.as_deref() {
             match Tab::from_name(t) {
@@ -530,6 +539,7 @@ impl App {
     pub fn busy(&self) -> bool {
         !self.loaded
             || self.bg_rx.is_some()
+            || self.live.busy()
             || self.worker.busy()
             || self
                 .filter_bar
@@ -761,10 +771,6 @@ impl App {
         };
         self.bg_rx = None;
         match msg {
-            Background::Applied(l, target, before) => {
-                self.ledger = Arc::new(*l);
-                self.ledger_changed(target, before);
-            }
             Background::Planned(Ok(set), label) if set.changes.is_empty() => {
                 let _ = label;
                 self.message = Some(Message::Info(
@@ -782,36 +788,18 @@ impl App {
 
     /// Whether a change is still being applied in the background (edits wait for it).
     pub fn applying(&self) -> bool {
-        self.bg_rx.is_some()
+        self.bg_rx.is_some() || self.live.applying_own()
     }
 
     /// Applies a committed change set in memory: in place when nothing else holds the
-    /// ledger, else on a copy made off the UI thread.
+    /// ledger, else once the worker lets go of it (see `live`).
     fn apply_change(&mut self, set: ChangeSet, target: Option<Target>) {
-        let before = self.selected_targets();
-        if let Some(l) = Arc::get_mut(&mut self.ledger) {
-            l.apply(&set);
-            self.ledger_changed(target, before);
-            return;
-        }
-        let base = self.ledger.clone();
-        let (tx, rx) = mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name("paytrack-apply".into())
-            .spawn(move || {
-                let mut l = (*base).clone();
-                l.apply(&set);
-                let _ = tx.send(Background::Applied(Box::new(l), target, before));
-            });
-        match spawned {
-            Ok(_) => self.bg_rx = Some(rx),
-            Err(e) => self.message = Some(Message::Error(format!("cannot apply the change: {e}"))),
-        }
+        self.live_apply_own(set, target);
     }
 
-    fn finish_load(&mut self, res: anyhow::Result<Ledger>) {
+    fn finish_load(&mut self, res: anyhow::Result<(Ledger, super::persist::Generation)>) {
         match res {
-            Ok(l) => {
+            Ok((l, generation)) => {
                 // Keep the records the user is on (positions differ between the ledgers).
                 let before = self.selected_targets();
                 self.ledger = Arc::new(l);
@@ -820,6 +808,7 @@ impl App {
                     self.ids = ids;
                 }
                 self.ids.cover(&self.ledger);
+                self.live_loaded(generation);
                 self.ledger_changed(None, before);
                 self.worker.submit(Job::Banner {
                     ledger: self.ledger.clone(),
@@ -839,6 +828,7 @@ impl App {
     pub fn tick(&mut self, now: Instant) -> bool {
         let mut changed = self.poll_load();
         changed |= self.poll_background();
+        changed |= self.live_poll(now);
         if let Some(bar) = &self.filter_bar {
             if bar.deadline.is_some_and(|d| now >= d) {
                 self.apply_bar();
@@ -869,7 +859,7 @@ impl App {
         if self.busy() {
             Duration::from_millis(100)
         } else {
-            Duration::from_millis(1000)
+            self.live.idle_wakeup()
         }
     }
 
@@ -895,7 +885,7 @@ impl App {
                 }
                 continue;
             }
-            if self.bg_rx.is_some() {
+            if self.bg_rx.is_some() || self.live.busy() {
                 std::thread::sleep(Duration::from_millis(2));
                 continue;
             }
@@ -1056,7 +1046,7 @@ impl App {
 
     /// The keymap contexts in force, most specific first.
     pub fn contexts(&self) -> Vec<Context> {
-        if self.confirm.is_some() || self.help.is_some() {
+        if self.confirm.is_some() || self.help.is_some() || self.conflict.is_some() {
             vec![Context::Dialog]
         } else if self.form.is_some() {
             vec![Context::Form]
@@ -1069,7 +1059,7 @@ impl App {
 
     /// Handles a key press.
     pub fn handle_key(&mut self, ev: KeyEvent) {
-        if ev.kind == KeyEventKind::Release {
+        if ev.kind == KeyEventKind::Release || self.conflict_key(&ev) {
             return;
         }
         let chord = KeyChord::from_event(&ev);
@@ -1200,6 +1190,10 @@ impl App {
 
     /// Applies an action to the state.
     pub fn update(&mut self, a: Action) {
+        if self.conflict.is_some() {
+            self.conflict_action(a);
+            return;
+        }
         if a == Action::Quit && self.confirm.is_none() && self.help.is_none() {
             self.quit = true;
             return;
@@ -1490,6 +1484,7 @@ impl App {
             FormKind::Filter(_) => return,
         };
         self.form = Some(form);
+        self.live_form_opened();
         self.form_open_req = None;
         self.request_open_invoices();
     }
@@ -1534,6 +1529,9 @@ impl App {
     }
 
     fn save_form(&mut self) {
+        if self.live_form_conflict() {
+            return;
+        }
         let Some(form) = self.form.as_ref() else {
             return;
         };
@@ -1649,6 +1647,7 @@ impl App {
                         self.form = None;
                         self.message = Some(Message::Success(format!("saved: {label}")));
                     }
+                    Err(_) if self.live_replan() => self.save_form(),
                     Err(e) => {
                         if let Some(f) = self.form.as_mut() {
                             f.error = Some(e);
@@ -1660,8 +1659,7 @@ impl App {
     }
 
     fn commit_filters(&mut self, set: &ChangeSet) -> Result<(), String> {
-        self.persist
-            .commit(set)
+        self.commit_filters_live(set)
             .map_err(|e| format!("could not save: {e:#}"))?;
         for c in &set.changes {
             match c {
@@ -1689,9 +1687,8 @@ impl App {
             return Err("the previous change is still being applied; try again in a moment".into());
         }
         let undo = set.inverse(&self.ledger);
-        self.persist
-            .commit(&set)
-            .map_err(|e| format!("could not save: {e:#}"))?;
+        let mut set = set;
+        self.commit_live(&mut set).map_err(|e| e.message())?;
         if let Some(ids) = set.ids {
             self.ids = ids;
         }
@@ -1713,13 +1710,23 @@ impl App {
             self.message = Some(Message::Info("nothing to undo".into()));
             return;
         };
-        match self.persist.commit(&set) {
+        let mut set = set;
+        match self.commit_live(&mut set) {
             Ok(()) => {
                 self.apply_change(set, None);
                 self.message = Some(Message::Success(format!("undone: {label}")));
             }
+            Err(live::CommitFail::Changed(what)) => {
+                self.message = Some(Message::Error(format!(
+                    "cannot undo {label}: another session changed {what} since"
+                )));
+            }
             Err(e) => {
-                self.message = Some(Message::Error(format!("could not undo: {e:#}")));
+                let e = match e {
+                    live::CommitFail::Failed(m) => m,
+                    other => other.message(),
+                };
+                self.message = Some(Message::Error(format!("could not undo: {e}")));
                 self.undo.push((label, set));
             }
         }

@@ -1,14 +1,55 @@
-//! What the TUI needs from storage, as a trait: the real [`Store`] implements it, and
-//! [`MemoryStore`] lets rendering and key tests run on an in-memory ledger.
+//! What the TUI needs from storage, as a trait: the real [`Store`] implements it, the
+//! shared session does too, and [`MemoryStore`] lets rendering and key tests run on an
+//! in-memory ledger (including "another session" committing at the same time).
+//!
+//! Several sessions can work on one store. Every commit moves the store to a new
+//! [`Generation`]; a session plans its changes against the ledger of the generation it
+//! has seen, commits with that generation as the base, and is refused with
+//! [`CommitError::Conflict`] when someone else committed in between. What the others
+//! commit arrives as [`Committed`] notices from [`Persistence::subscribe`].
 
-use std::sync::Mutex;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
 
 use crate::domain::ledger::Ledger;
 use crate::domain::{Change, ChangeSet, IdSeq, Party, Payment, SavedFilter};
 use crate::store::Store;
 
+/// A store's version: it grows by one with every commit, by any session.
+pub type Generation = u64;
+
+/// A commit by some session (this one's own included), as a subscriber sees it.
+#[derive(Clone, Debug)]
+pub struct Committed {
+    /// The generation the store reached with this commit.
+    pub generation: Generation,
+    /// What was committed (empty when `reload` is set).
+    pub changes: Arc<ChangeSet>,
+    /// Commits before this one could not be delivered: reload the whole ledger instead
+    /// of applying `changes` (`generation` is then the store's current one).
+    pub reload: bool,
+}
+
+/// Why a commit did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    /// Another session committed after `base`: nothing was written. Catch up on the
+    /// notices up to `current` and plan again.
+    #[error("another session saved first (the store is at generation {current})")]
+    Conflict {
+        /// The store's generation now.
+        current: Generation,
+    },
+    /// Writing failed.
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
 /// Persistence as seen by the TUI. Implementations are shared between the UI thread and
 /// the loader thread.
+///
+/// The required methods are the single-session ones; the generation-aware ones have
+/// defaults for stores nobody else writes to (no notices, commits never conflict).
 pub trait Persistence: Send + Sync {
     /// Everything, for the full ledger (slow: called off the UI thread).
     fn load(&self) -> anyhow::Result<Ledger>;
@@ -16,10 +57,32 @@ pub trait Persistence: Send + Sync {
     fn preview(&self, n: usize) -> anyhow::Result<(Vec<Party>, Vec<Payment>)>;
     /// The id counters.
     fn ids(&self) -> anyhow::Result<IdSeq>;
-    /// Commits a change set atomically; durable when it returns `Ok`.
+    /// Commits a change set atomically whatever others did meanwhile; durable when it
+    /// returns `Ok`. The TUI uses [`Persistence::commit_from`].
     fn commit(&self, set: &ChangeSet) -> anyhow::Result<()>;
     /// Saved filters.
     fn saved_filters(&self) -> anyhow::Result<Vec<SavedFilter>>;
+
+    /// Everything, with the generation it reflects.
+    fn load_generation(&self) -> anyhow::Result<(Ledger, Generation)> {
+        Ok((self.load()?, 0))
+    }
+    /// Commits `set`, planned against generation `base`, unless another session
+    /// committed since; returns the store's new generation.
+    fn commit_from(&self, base: Generation, set: &ChangeSet) -> Result<Generation, CommitError> {
+        self.commit(set)?;
+        Ok(base + 1)
+    }
+    /// Notices of every commit from now on (this session's own included), or `None`
+    /// when nobody else can write to the store.
+    fn subscribe(&self) -> Option<Receiver<Committed>> {
+        None
+    }
+    /// A short note for the status bar about sharing (`shared: 2 sessions`), when the
+    /// store is shared.
+    fn sharing(&self) -> Option<String> {
+        None
+    }
 }
 
 impl Persistence for Store {
@@ -41,7 +104,8 @@ impl Persistence for Store {
 }
 
 /// An in-memory store: commits apply to its own ledger, so a test can check what
-/// "reached the store".
+/// "reached the store". It keeps generations and notices like a shared store, and
+/// [`MemoryStore::commit_external`] commits as another session would.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     inner: Mutex<MemoryInner>,
@@ -54,6 +118,48 @@ struct MemoryInner {
     filters: Vec<SavedFilter>,
     commits: usize,
     fail_next: Option<String>,
+    generation: Generation,
+    subscribers: Vec<Sender<Committed>>,
+    /// While set, notices of external commits wait here until a commit is refused.
+    delay: bool,
+    delayed: Vec<Committed>,
+}
+
+impl MemoryInner {
+    fn apply(&mut self, set: &ChangeSet) -> Generation {
+        self.ledger.apply(set);
+        if let Some(ids) = set.ids {
+            self.ids = IdSeq {
+                party: self.ids.party.max(ids.party),
+                invoice: self.ids.invoice.max(ids.invoice),
+                payment: self.ids.payment.max(ids.payment),
+            };
+        }
+        for c in &set.changes {
+            match c {
+                Change::PutFilter(f) => {
+                    self.filters.retain(|x| x.name != f.name);
+                    self.filters.push(f.clone());
+                }
+                Change::DeleteFilter(name) => self.filters.retain(|x| &x.name != name),
+                _ => {}
+            }
+        }
+        self.filters.sort_by(|a, b| a.name.cmp(&b.name));
+        self.commits += 1;
+        self.generation += 1;
+        self.generation
+    }
+
+    fn notify(&mut self, c: Committed) {
+        self.subscribers.retain(|s| s.send(c.clone()).is_ok());
+    }
+
+    fn flush_delayed(&mut self) {
+        for c in std::mem::take(&mut self.delayed) {
+            self.notify(c);
+        }
+    }
 }
 
 impl MemoryStore {
@@ -79,14 +185,62 @@ impl MemoryStore {
         self.lock().ledger.clone()
     }
 
-    /// How many change sets were committed.
+    /// How many change sets were committed (by any session).
     pub fn commits(&self) -> usize {
         self.lock().commits
+    }
+
+    /// The store's generation (commits so far).
+    pub fn generation(&self) -> Generation {
+        self.lock().generation
     }
 
     /// Makes the next commit fail with `message` (to test error paths).
     pub fn fail_next_commit(&self, message: &str) {
         self.lock().fail_next = Some(message.to_string());
+    }
+
+    /// Commits `set` as another session would: it applies whatever this session's
+    /// generation, and every subscriber is told. Returns the new generation.
+    pub fn commit_external(&self, set: ChangeSet) -> Generation {
+        let mut g = self.lock();
+        let generation = g.apply(&set);
+        let notice = Committed {
+            generation,
+            changes: Arc::new(set),
+            reload: false,
+        };
+        if g.delay {
+            g.delayed.push(notice);
+        } else {
+            g.notify(notice);
+        }
+        generation
+    }
+
+    /// Plans a change with `plan` against the store's current ledger and id counters and
+    /// commits it as another session (see [`MemoryStore::commit_external`]).
+    pub fn external<E: std::fmt::Debug>(
+        &self,
+        plan: impl FnOnce(&Ledger, &mut IdSeq) -> Result<ChangeSet, E>,
+    ) -> Result<Generation, E> {
+        let set = {
+            let g = self.lock();
+            let mut ids = g.ids;
+            plan(&g.ledger, &mut ids)?
+        };
+        Ok(self.commit_external(set))
+    }
+
+    /// While `on`, notices of external commits are held back until this session's next
+    /// commit is refused (as when they are still on their way when it commits), or
+    /// until this is turned off again.
+    pub fn delay_notices(&self, on: bool) {
+        let mut g = self.lock();
+        g.delay = on;
+        if !on {
+            g.flush_delayed();
+        }
     }
 }
 
@@ -105,29 +259,42 @@ impl Persistence for MemoryStore {
         Ok(self.lock().ids)
     }
     fn commit(&self, set: &ChangeSet) -> anyhow::Result<()> {
-        let mut g = self.lock();
-        if let Some(m) = g.fail_next.take() {
-            anyhow::bail!(m);
+        let base = self.generation();
+        match self.commit_from(base, set) {
+            Ok(_) => Ok(()),
+            Err(CommitError::Failed(e)) => Err(e),
+            Err(e) => Err(e.into()),
         }
-        g.ledger.apply(set);
-        if let Some(ids) = set.ids {
-            g.ids = ids;
-        }
-        for c in &set.changes {
-            match c {
-                Change::PutFilter(f) => {
-                    g.filters.retain(|x| x.name != f.name);
-                    g.filters.push(f.clone());
-                }
-                Change::DeleteFilter(name) => g.filters.retain(|x| &x.name != name),
-                _ => {}
-            }
-        }
-        g.filters.sort_by(|a, b| a.name.cmp(&b.name));
-        g.commits += 1;
-        Ok(())
     }
     fn saved_filters(&self) -> anyhow::Result<Vec<SavedFilter>> {
         Ok(self.lock().filters.clone())
+    }
+    fn load_generation(&self) -> anyhow::Result<(Ledger, Generation)> {
+        let g = self.lock();
+        Ok((g.ledger.clone(), g.generation))
+    }
+    fn commit_from(&self, base: Generation, set: &ChangeSet) -> Result<Generation, CommitError> {
+        let mut g = self.lock();
+        if let Some(m) = g.fail_next.take() {
+            return Err(CommitError::Failed(anyhow::anyhow!(m)));
+        }
+        if base != g.generation {
+            g.flush_delayed();
+            return Err(CommitError::Conflict {
+                current: g.generation,
+            });
+        }
+        let generation = g.apply(set);
+        g.notify(Committed {
+            generation,
+            changes: Arc::new(set.clone()),
+            reload: false,
+        });
+        Ok(generation)
+    }
+    fn subscribe(&self) -> Option<Receiver<Committed>> {
+        let (tx, rx) = mpsc::channel();
+        self.lock().subscribers.push(tx);
+        Some(rx)
     }
 }

@@ -1,6 +1,7 @@
 //! Drawing: the tab bar, the current screen, the filter bar, the status and hint lines,
 //! and overlays (form, dialog, help). Per-frame work is bounded by the visible rows.
 
+mod conflict;
 mod detail;
 mod dialog;
 mod filters;
@@ -90,6 +91,9 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     }
     if let Some(c) = &app.confirm {
         dialog::draw(f, area, c, &app.styles, &app.keymap);
+    }
+    if let Some(c) = &app.conflict {
+        conflict::draw(f, area, c, &app.styles);
     }
     if let Some(scroll) = app.help {
         help::draw(f, area, &app.keymap, &app.warnings, &app.styles, scroll);
@@ -393,6 +397,9 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
                 spans.push(Span::raw(format!(" │ {} saved filters", app.filters.len())));
             }
         }
+    }
+    if let Some(note) = app.sharing() {
+        spans.push(Span::raw(format!(" │ {note}")));
     }
     let used: usize = spans.iter().map(|s| s.width()).sum();
     f.render_widget(Paragraph::new(Line::from(spans)).style(st), area);
