@@ -166,6 +166,8 @@ pub enum Action {
     SkipPayment,
     /// Parties: apply the selected party's credit to its oldest open invoices.
     ApplyCredit,
+    /// Open the import dialog (payments, invoices, parties or a bank statement).
+    Import,
 }
 
 impl Action {
@@ -250,6 +252,7 @@ impl Action {
         Action::SplitFifo,
         Action::SkipPayment,
         Action::ApplyCredit,
+        Action::Import,
     ];
 
     /// The snake_case name used in keymap files.

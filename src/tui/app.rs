@@ -14,6 +14,7 @@ use time::Date;
 use super::action::Action;
 use super::config::ConfigWarning;
 use super::form::{Form, FormCtx, FormKind, OpenKey};
+use super::import::{DialogEffect, ImportDialog};
 use super::input::TextInput;
 use super::keymap::{Context, KeyChord, Keymap, Lookup};
 use super::matching::MatchQueue;
@@ -384,6 +385,10 @@ pub struct App {
     live: live::Live,
     /// The dialog shown when a form's record was changed by another session.
     pub conflict: Option<Conflict>,
+    /// The import dialog, while open.
+    pub import: Option<ImportDialog>,
+    /// Where the user's import profiles are (`profiles` in the config dir).
+    pub import_profile_dir: Option<std::path::PathBuf>,
 }
 
 /// Work done on a short-lived thread so the UI thread never touches the whole ledger.
@@ -469,6 +474,8 @@ impl App {
             banner_dismissed: false,
             live,
             conflict: None,
+            import: None,
+            import_profile_dir: super::config::config_dir(None).map(|d| d.join("profiles")),
         };
         if let Some(t) = cfg.tab.as_deref() {
             match Tab::from_name(t) {
@@ -541,6 +548,7 @@ impl App {
             || self.bg_rx.is_some()
             || self.live.busy()
             || self.worker.busy()
+            || self.import.as_ref().is_some_and(ImportDialog::running)
             || self
                 .filter_bar
                 .as_ref()
@@ -829,6 +837,7 @@ impl App {
         let mut changed = self.poll_load();
         changed |= self.poll_background();
         changed |= self.live_poll(now);
+        changed |= self.import.as_mut().is_some_and(ImportDialog::poll);
         if let Some(bar) = &self.filter_bar {
             if bar.deadline.is_some_and(|d| now >= d) {
                 self.apply_bar();
@@ -885,7 +894,10 @@ impl App {
                 }
                 continue;
             }
-            if self.bg_rx.is_some() || self.live.busy() {
+            if self.bg_rx.is_some()
+                || self.live.busy()
+                || self.import.as_ref().is_some_and(ImportDialog::running)
+            {
                 std::thread::sleep(Duration::from_millis(2));
                 continue;
             }
@@ -1048,6 +1060,8 @@ impl App {
     pub fn contexts(&self) -> Vec<Context> {
         if self.confirm.is_some() || self.help.is_some() || self.conflict.is_some() {
             vec![Context::Dialog]
+        } else if self.import.is_some() {
+            vec![Context::Import, Context::Form]
         } else if self.form.is_some() {
             vec![Context::Form]
         } else if self.filter_bar.is_some() || self.prompt.is_some() {
@@ -1106,6 +1120,8 @@ impl App {
             f.type_char(ctx, c);
             f.error = None;
             self.request_open_invoices();
+        } else if let Some(d) = self.import.as_mut() {
+            d.type_char(c);
         } else if let Some(bar) = self.filter_bar.as_mut() {
             bar.input.insert(c);
             self.filter_edited();
@@ -1125,6 +1141,8 @@ impl App {
             };
             f.paste(ctx, &line);
             self.request_open_invoices();
+        } else if let Some(d) = self.import.as_mut() {
+            d.paste(&line);
         } else if let Some(bar) = self.filter_bar.as_mut() {
             bar.input.insert_str(&line);
             self.filter_edited();
@@ -1135,7 +1153,11 @@ impl App {
 
     /// Handles a mouse event: clicks on the tab bar and rows, wheel scrolling.
     pub fn handle_mouse(&mut self, m: MouseEvent) {
-        if self.form.is_some() || self.confirm.is_some() || self.help.is_some() {
+        if self.form.is_some()
+            || self.confirm.is_some()
+            || self.help.is_some()
+            || self.import.is_some()
+        {
             return;
         }
         match m.kind {
@@ -1222,6 +1244,10 @@ impl App {
             self.form_action(a);
             return;
         }
+        if self.import.is_some() {
+            self.import_action(a);
+            return;
+        }
         if self.filter_bar.is_some() {
             self.filter_bar_action(a);
             return;
@@ -1252,6 +1278,7 @@ impl App {
             Action::AddPayment => self.open_form(FormKind::Payment(None)),
             Action::AddInvoice => self.open_form(FormKind::Invoice(None)),
             Action::AddParty => self.open_form(FormKind::Party(None)),
+            Action::Import => self.open_import(),
             _ => match self.tab {
                 Tab::Payments if self.matching.is_some() => self.matching_action(a),
                 Tab::Filters => self.filters_action(a),
@@ -1821,6 +1848,77 @@ impl App {
                 }
             }
             Err(e) => self.message = Some(Message::Error(e.to_string())),
+        }
+    }
+}
+
+// ---- the import dialog (state and work in super::import) --------------------------------
+
+impl App {
+    fn open_import(&mut self) {
+        if !self.loaded || self.applying() {
+            self.message = Some(Message::Info(
+                "still loading the ledger; try again in a moment".into(),
+            ));
+            return;
+        }
+        self.import = Some(ImportDialog::new(self.import_profile_dir.clone()));
+    }
+
+    fn import_action(&mut self, a: Action) {
+        let Some(d) = self.import.as_mut() else {
+            return;
+        };
+        match d.apply(a) {
+            DialogEffect::None => {}
+            DialogEffect::Close => self.import = None,
+            DialogEffect::Start => {
+                let (ledger, ids) = (self.ledger.clone(), self.ids);
+                d.start(ledger, ids);
+            }
+            DialogEffect::Commit => self.commit_import(),
+        }
+    }
+
+    /// Commits the previewed import as one change set (one undo step).
+    fn commit_import(&mut self) {
+        let Some(p) = self.import.as_mut().and_then(ImportDialog::take_preview) else {
+            return;
+        };
+        if !p.made_for(&self.ledger, self.ids) || self.applying() {
+            // The data changed since the dry run: run it again against what is there now.
+            drop(p);
+            let (ledger, ids) = (self.ledger.clone(), self.ids);
+            if let Some(d) = self.import.as_mut() {
+                d.start(ledger, ids);
+                d.notice = Some("the data changed since the preview; here is a new one".into());
+            }
+            return;
+        }
+        let summary = p.summary();
+        let (set, label, target) = p.into_commit();
+        if set.changes.is_empty() {
+            if let Some(d) = self.import.as_mut() {
+                d.stage = super::import::Stage::Done(summary.clone());
+            }
+            self.message = Some(Message::Info(summary));
+            return;
+        }
+        match self.commit(set, &label, target) {
+            Ok(()) => {
+                if let Some(d) = self.import.as_mut() {
+                    d.stage = super::import::Stage::Done(summary.clone());
+                }
+                self.message = Some(Message::Success(format!("{summary} (u undoes)")));
+            }
+            Err(e) => {
+                if let Some(d) = self.import.as_mut() {
+                    d.stage = super::import::Stage::Failed(super::import::Failure {
+                        errors: vec![format!("{e}; nothing was imported")],
+                        error_count: 1,
+                    });
+                }
+            }
         }
     }
 }

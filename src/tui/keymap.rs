@@ -30,16 +30,19 @@ pub enum Context {
     Filter,
     /// Confirmation dialogs and overlays.
     Dialog,
+    /// The import dialog (consulted before [`Context::Form`], whose editing keys apply).
+    Import,
 }
 
 impl Context {
     /// Every context, in help order.
-    pub const ALL: [Context; 5] = [
+    pub const ALL: [Context; 6] = [
         Context::Global,
         Context::List,
         Context::Form,
         Context::Filter,
         Context::Dialog,
+        Context::Import,
     ];
 
     /// The table name in keymap files.
@@ -50,6 +53,7 @@ impl Context {
             Context::Form => "form",
             Context::Filter => "filter",
             Context::Dialog => "dialog",
+            Context::Import => "import",
         }
     }
 
@@ -59,7 +63,7 @@ impl Context {
 
     /// Whether typing plain characters in this context enters text.
     pub fn is_text(&self) -> bool {
-        matches!(self, Context::Form | Context::Filter)
+        matches!(self, Context::Form | Context::Filter | Context::Import)
     }
 }
 
@@ -304,7 +308,7 @@ impl Keymap {
                 warnings.push(warn(
                     Some(config::line_of(src, entries.span().start)),
                     format!(
-                        "unknown context '{name}' (expected global, list, form, filter or dialog)"
+                        "unknown context '{name}' (expected global, list, form, filter, dialog or import)"
                     ),
                 ));
                 continue;

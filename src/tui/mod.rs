@@ -11,6 +11,7 @@ pub mod app;
 pub mod config;
 mod event_loop;
 pub mod form;
+pub mod import;
 pub mod input;
 pub mod keymap;
 pub mod matching;

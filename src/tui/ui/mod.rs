@@ -8,6 +8,7 @@ mod filters;
 pub mod fmt;
 mod form;
 mod help;
+mod import;
 mod invoices;
 pub mod marks;
 mod matching;
@@ -88,6 +89,9 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     draw_hints(f, hints, app);
     if let Some(form) = &app.form {
         form::draw(f, body, form, &app.styles, &app.keymap);
+    }
+    if let Some(d) = &app.import {
+        import::draw(f, body, d, &app.styles, &app.keymap, app.spinner);
     }
     if let Some(c) = &app.confirm {
         dialog::draw(f, area, c, &app.styles, &app.keymap);

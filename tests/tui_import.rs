@@ -1,0 +1,564 @@
+//! The import dialog: path completion, the dry run's preview, importing, undo, errors,
+//! cancelling, and drawing at any size. Files are written to a temporary directory
+//! (or taken from tests/fixtures) and fed through the keys a person would press.
+
+use std::path::Path;
+
+use paytrack::tui::action::Action;
+use paytrack::tui::import::Stage;
+use paytrack::tui::keymap::{Context, Keymap};
+use paytrack::tui::testing::{Harness, HarnessOptions};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn has(lines: &[String], needle: &str) -> bool {
+    lines.iter().any(|l| l.contains(needle))
+}
+
+fn screen(lines: &[String]) -> String {
+    lines.join("\n")
+}
+
+fn status(lines: &[String]) -> String {
+    lines[lines.len() - 2].clone()
+}
+
+fn hint(lines: &[String]) -> String {
+    lines[lines.len() - 1].clone()
+}
+
+/// Three payments in paytrack's own layout: one to an open invoice of Acme Corp, one
+/// from a party the fixture does not have, one paying the open Blue Supplies bill.
+const OWN_PAYMENTS: &str = "\
+date,party,direction,amount,currency,method,reference,invoice,notes
+2026-12-01,Acme Corp,in,100.00,EUR,bank_transfer,ACME-1201,INV-002,
+2026-12-02,Neue Kunde GmbH,in,50.00,EUR,card,NK-1,,first order
+2026-12-02,Blue Supplies,out,400.00,EUR,bank_transfer,BLUE-DEC,B-BLUE-1,
+";
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+/// A harness at `w`×`h` whose import dialog finds no user profiles.
+fn harness(w: u16, h: u16, profiles: &Path) -> Harness {
+    let mut h = Harness::new(w, h);
+    h.app.import_profile_dir = Some(profiles.to_path_buf());
+    h
+}
+
+fn key(h: &mut Harness, code: KeyCode) {
+    h.app.handle_key(KeyEvent::new(code, KeyModifiers::empty()));
+}
+
+#[test]
+fn tab_completes_the_path_from_the_filesystem() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "bank.csv", "x");
+    write(dir.path(), "bank_dc.csv", "x");
+    std::fs::create_dir(dir.path().join("bills")).unwrap();
+    write(dir.path(), "other.txt", "x");
+    write(dir.path(), ".hidden.csv", "x");
+    let base = format!("{}/", dir.path().display());
+    let mut h = harness(100, 30, dir.path());
+    let lines = h.keys("ctrl-o");
+    assert!(has(&lines, "Import"), "{}", screen(&lines));
+    h.type_text(&format!("{base}ba"));
+    // the common prefix of bank.csv and bank_dc.csv, and the candidates listed
+    let lines = h.keys("tab");
+    let path = |h: &Harness| h.app.import.as_ref().unwrap().path.text().to_string();
+    assert_eq!(path(&h), format!("{base}bank"));
+    assert!(has(&lines, "2 match"), "{}", screen(&lines));
+    assert!(has(&lines, "  bank.csv"), "{}", screen(&lines));
+    assert!(has(&lines, "  bank_dc.csv"), "{}", screen(&lines));
+    // again: cycles through them, shift-tab goes back
+    h.keys("tab");
+    assert_eq!(path(&h), format!("{base}bank.csv"));
+    let lines = h.keys("tab");
+    assert_eq!(path(&h), format!("{base}bank_dc.csv"));
+    assert!(has(&lines, "> bank_dc.csv"), "{}", screen(&lines));
+    h.keys("shift-tab");
+    assert_eq!(path(&h), format!("{base}bank.csv"));
+    // a directory gets a trailing slash
+    h.keys("ctrl-u");
+    h.type_text(&format!("{base}bi"));
+    h.keys("tab");
+    assert_eq!(path(&h), format!("{base}bills/"));
+    // nothing typed after the slash lists the visible entries, hidden ones left out
+    h.keys("ctrl-u");
+    h.type_text(&base);
+    let lines = h.keys("tab");
+    assert!(has(&lines, "4 match"), "{}", screen(&lines));
+    assert!(!has(&lines, ".hidden.csv"), "{}", screen(&lines));
+    assert!(has(&lines, "bills/"), "{}", screen(&lines));
+    // a dot lists hidden files
+    h.type_text(".");
+    h.keys("tab");
+    assert_eq!(path(&h), format!("{base}.hidden.csv"));
+    // no match says so
+    h.keys("ctrl-u");
+    h.type_text(&format!("{base}zz"));
+    let lines = h.keys("tab");
+    assert!(has(&lines, "starts with 'zz'"), "{}", screen(&lines));
+    assert_eq!(path(&h), format!("{base}zz"));
+    // tab on another field moves on; nothing was committed
+    h.keys("down");
+    assert_eq!(
+        h.app.import.as_ref().unwrap().focus,
+        paytrack::tui::import::Field::Kind
+    );
+    assert_eq!(h.store.commits(), 0);
+}
+
+#[test]
+fn preview_of_an_own_layout_payments_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "payments.csv", OWN_PAYMENTS);
+    let mut h = harness(120, 40, dir.path());
+    h.keys("ctrl-o");
+    h.type_text(&file);
+    let lines = h.keys("enter");
+    let s = screen(&lines);
+    assert!(has(&lines, "Dry run of payments.csv"), "{s}");
+    assert!(has(&lines, "3 rows read"), "{s}");
+    assert!(
+        has(
+            &lines,
+            "paytrack's own layout recognised from the header row"
+        ),
+        "{s}"
+    );
+    assert!(
+        has(
+            &lines,
+            "would create 3 payments (2 in, 1 out), 1 new party, 2 allocated to invoices"
+        ),
+        "{s}"
+    );
+    assert!(has(&lines, "new parties: Neue Kunde GmbH"), "{s}");
+    // the table of the rows to create
+    assert!(has(&lines, "date"), "{s}");
+    let row = lines
+        .iter()
+        .find(|l| l.contains("BLUE-DEC"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(row.contains("2026-12-02"), "{row}");
+    assert!(row.contains("out"), "{row}");
+    assert!(row.contains("400.00"), "{row}");
+    assert!(row.contains("Blue Supplies"), "{row}");
+    assert!(row.contains("B-BLUE-1"), "{row}");
+    // a dry run only
+    assert_eq!(h.store.commits(), 0);
+    assert_eq!(h.store.ledger().payments().len(), 6);
+    // choosing the own layout explicitly gives the same counts
+    h.keys("esc down down right");
+    let lines = h.keys("enter");
+    assert!(
+        has(&lines, "would create 3 payments (2 in, 1 out)"),
+        "{}",
+        screen(&lines)
+    );
+}
+
+#[test]
+fn preview_of_a_stripe_export_recognised_and_chosen() {
+    let stripe = format!(
+        "{}/tests/fixtures/import/stripe.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(120, 40, dir.path());
+    h.keys("ctrl-o");
+    h.type_text(&stripe);
+    let lines = h.keys("enter");
+    let s = screen(&lines);
+    assert!(
+        has(&lines, "profile 'stripe' (Stripe"),
+        "auto names the profile: {s}"
+    );
+    assert!(
+        has(&lines, "would create 34 payments (14 in, 20 out; 15 fees)"),
+        "{s}"
+    );
+    assert!(has(&lines, "2 rows left out"), "payouts: {s}");
+    assert!(has(&lines, "0 duplicates skipped"), "{s}");
+    assert!(has(&lines, "txn_1C0000"), "the first row: {s}");
+    assert!(has(&lines, "rows 1–"), "{s}");
+    assert!(has(&lines, "of 34 to create"), "{s}");
+    // the same profile chosen by name: auto, own, bank, bank-debit-credit, stripe
+    h.keys("esc down down right right right right");
+    let d = h.app.import.as_ref().unwrap();
+    assert!(
+        d.layout_text().starts_with("stripe:"),
+        "{}",
+        d.layout_text()
+    );
+    let lines = h.keys("enter");
+    assert!(
+        has(&lines, "would create 34 payments (14 in, 20 out; 15 fees)"),
+        "{}",
+        screen(&lines)
+    );
+    assert_eq!(h.store.commits(), 0);
+}
+
+#[test]
+fn import_shows_the_payments_and_undo_takes_the_whole_import_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "payments.csv", OWN_PAYMENTS);
+    let mut h = harness(120, 40, dir.path());
+    let before = h.store.ledger();
+    assert!(status(&h.draw()).starts_with(" 6 payments"));
+    h.keys("ctrl-o");
+    h.type_text(&file);
+    h.keys("enter");
+    let lines = h.keys("enter");
+    let s = screen(&lines);
+    assert!(
+        has(
+            &lines,
+            "imported 3 payments (2 in, 1 out), 1 new party, 2 allocated to invoices"
+        ),
+        "{s}"
+    );
+    assert!(
+        hint(&lines).contains("imported 3 payments"),
+        "{}",
+        hint(&lines)
+    );
+    assert_eq!(h.store.commits(), 1, "one change set");
+    let stored = h.store.ledger();
+    assert_eq!(stored.payments().len(), 9);
+    assert_eq!(stored.parties().len(), 5);
+    assert!(stored.party_by_name("Neue Kunde GmbH").is_some());
+    // the dialog closes; the list and the status bar show the new payments
+    let lines = h.keys("enter");
+    assert!(h.app.import.is_none());
+    assert!(
+        status(&lines).starts_with(" 9 payments"),
+        "{}",
+        status(&lines)
+    );
+    assert!(has(&lines, "Neue Kunde GmbH"), "{}", screen(&lines));
+    assert!(has(&lines, "BLUE-DEC"), "{}", screen(&lines));
+    let lines = h.keys("3");
+    assert!(
+        status(&lines).starts_with(" 5 parties"),
+        "{}",
+        status(&lines)
+    );
+    // one undo removes all of it, the new party too
+    let lines = h.keys("u");
+    assert!(
+        hint(&lines).contains("undone: import of payments.csv (3 payments)"),
+        "{}",
+        hint(&lines)
+    );
+    assert!(
+        status(&lines).starts_with(" 4 parties"),
+        "{}",
+        status(&lines)
+    );
+    let lines = h.keys("1");
+    assert!(
+        status(&lines).starts_with(" 6 payments"),
+        "{}",
+        status(&lines)
+    );
+    assert!(!has(&lines, "BLUE-DEC"), "{}", screen(&lines));
+    let after = h.store.ledger();
+    assert_eq!(after.payments(), before.payments());
+    assert_eq!(after.parties(), before.parties());
+    assert_eq!(h.store.commits(), 2);
+    let lines = h.keys("u");
+    assert!(hint(&lines).contains("nothing to undo"), "{}", hint(&lines));
+}
+
+#[test]
+fn a_statement_imported_twice_adds_nothing_the_second_time() {
+    let camt = format!(
+        "{}/tests/fixtures/import/camt053.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(120, 40, dir.path());
+    h.keys("ctrl-o");
+    h.type_text(&camt);
+    // kind: statement (payments → invoices → parties → statement)
+    let lines = h.keys("down left");
+    assert!(has(&lines, "< statement >"), "{}", screen(&lines));
+    assert!(has(&lines, "detected: CAMT.053"), "{}", screen(&lines));
+    let lines = h.keys("enter");
+    assert!(has(&lines, "CAMT.053"), "{}", screen(&lines));
+    assert!(has(&lines, "0 duplicates skipped"), "{}", screen(&lines));
+    h.keys("enter enter enter");
+    assert!(h.app.import.is_none());
+    let n = h.store.ledger().payments().len();
+    assert!(n > 6, "{n}");
+    h.keys("ctrl-o");
+    h.type_text(&camt);
+    let lines = h.keys("down left enter");
+    let s = screen(&lines);
+    assert!(has(&lines, "would create 0 payments"), "{s}");
+    assert!(has(&lines, "already recorded (skipped), lines"), "{s}");
+    let lines = h.keys("enter");
+    assert!(
+        has(&lines, "nothing to import from camt053.xml"),
+        "{}",
+        screen(&lines)
+    );
+    let lines = h.keys("enter");
+    assert!(h.app.import.is_none(), "{}", screen(&lines));
+    assert!(
+        hint(&lines).contains("nothing to import"),
+        "{}",
+        hint(&lines)
+    );
+    assert_eq!(h.store.ledger().payments().len(), n);
+    assert_eq!(h.store.commits(), 1);
+}
+
+#[test]
+fn errors_name_file_and_line_and_nothing_is_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(120, 40, dir.path());
+    // a row error in another system's layout: the dry run lists it, enter imports nothing
+    let bad = format!(
+        "{}/tests/fixtures/import/bad_date.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    h.keys("ctrl-o");
+    h.type_text(&bad);
+    let lines = h.keys("enter");
+    let s = screen(&lines);
+    assert!(has(&lines, "with errors; nothing can be imported"), "{s}");
+    assert!(
+        has(
+            &lines,
+            "bad_date.csv:7: date: '31/02/2026' is not a date (expected %d/%m/%Y)"
+        ),
+        "{s}"
+    );
+    let lines = h.keys("enter");
+    assert!(has(&lines, "bad_date.csv:7"), "{}", screen(&lines));
+    assert!(h.app.import.is_some());
+    assert_eq!(h.store.commits(), 0);
+    // paytrack's own layout with a bad date in row 3
+    let own = write(
+        dir.path(),
+        "broken.csv",
+        "date,party,direction,amount,currency\n2026-12-01,Acme Corp,in,1,EUR\n2026-13-45,Acme Corp,in,2,EUR\n",
+    );
+    h.keys("esc ctrl-u");
+    h.type_text(&own);
+    let lines = h.keys("enter");
+    let s = screen(&lines);
+    assert!(has(&lines, "nothing was imported"), "{s}");
+    assert!(has(&lines, "broken.csv:3: date"), "{s}");
+    // a wrong header row
+    let wrong = write(dir.path(), "wrong.csv", "when,who,how much\n1,2,3\n");
+    h.keys("esc ctrl-u");
+    h.type_text(&wrong);
+    let lines = h.keys("enter");
+    assert!(
+        has(&lines, "wrong.csv:1: the header row matches no profile"),
+        "{}",
+        screen(&lines)
+    );
+    // a file that is not there
+    h.keys("esc ctrl-u");
+    h.type_text(&format!("{}/missing.csv", dir.path().display()));
+    let lines = h.keys("enter");
+    assert!(
+        has(&lines, "missing.csv: cannot read"),
+        "{}",
+        screen(&lines)
+    );
+    assert_eq!(h.store.commits(), 0);
+    assert_eq!(h.store.ledger().payments().len(), 6);
+}
+
+#[test]
+fn esc_cancels_reading_and_closes_the_dialog() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "payments.csv", OWN_PAYMENTS);
+    let mut h = harness(100, 30, dir.path());
+    h.keys("ctrl-o");
+    h.type_text(&file);
+    // enter starts the dry run; esc before its result is taken stops it
+    key(&mut h, KeyCode::Enter);
+    assert!(h.app.import.as_ref().unwrap().running());
+    assert!(h.app.busy());
+    let lines = h.draw();
+    assert!(has(&lines, "esc stop"), "{}", screen(&lines));
+    key(&mut h, KeyCode::Esc);
+    h.settle();
+    let lines = h.draw();
+    let d = h.app.import.as_ref().unwrap();
+    assert!(matches!(d.stage, Stage::Edit), "{:?}", d.stage);
+    assert!(
+        has(&lines, "cancelled; nothing was imported"),
+        "{}",
+        screen(&lines)
+    );
+    // on the preview esc goes back to the fields, then closes the dialog
+    h.keys("enter");
+    assert!(matches!(
+        h.app.import.as_ref().unwrap().stage,
+        Stage::Preview(_)
+    ));
+    h.keys("esc");
+    assert!(matches!(h.app.import.as_ref().unwrap().stage, Stage::Edit));
+    let lines = h.keys("esc");
+    assert!(h.app.import.is_none());
+    assert!(!has(&lines, "Import"), "{}", screen(&lines));
+    assert_eq!(h.store.commits(), 0);
+    assert!(h.app.undo_labels().is_empty());
+}
+
+#[test]
+fn dialog_snapshot_80x24() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "payments.csv", OWN_PAYMENTS);
+    write(dir.path(), "payouts.csv", "x");
+    std::fs::create_dir(dir.path().join("pay-archive")).unwrap();
+    let mut h = harness(80, 24, dir.path());
+    h.keys("ctrl-o");
+    // a path relative to the temporary directory, so the snapshot is stable
+    let d = h.app.import.take().unwrap();
+    h.app.import = Some(d.with_dirs(dir.path().to_path_buf(), None));
+    h.type_text("pay");
+    insta::assert_snapshot!("import_fields_80x24", h.keys("tab").join("\n"));
+    h.type_text("m");
+    h.keys("tab");
+    insta::assert_snapshot!("import_preview_80x24", h.keys("enter").join("\n"));
+}
+
+#[test]
+fn tiny_and_odd_terminal_sizes_do_not_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "payments.csv", OWN_PAYMENTS);
+    let mut h = harness(80, 24, dir.path());
+    h.keys("ctrl-o");
+    h.type_text(&file);
+    let mut stages = Vec::new();
+    for keys in ["", "tab", "enter"] {
+        h.keys(keys);
+        stages.push(keys);
+        for (w, hh) in [
+            (1, 1),
+            (2, 3),
+            (10, 4),
+            (39, 9),
+            (40, 10),
+            (41, 11),
+            (45, 12),
+            (60, 14),
+            (200, 12),
+            (40, 60),
+        ] {
+            h.resize(w, hh);
+        }
+        h.resize(80, 24);
+    }
+    h.keys("enter");
+    for (w, hh) in [(40, 10), (43, 11), (1, 1)] {
+        h.resize(w, hh);
+    }
+    assert_eq!(h.store.ledger().payments().len(), 9);
+}
+
+#[test]
+fn the_import_key_is_in_both_keymaps_and_the_help() {
+    let km = Keymap::default_keymap();
+    assert_eq!(
+        km.keys_for(Context::List, Action::Import).as_deref(),
+        Some("ctrl-o")
+    );
+    let (emacs, w) = Keymap::load(Some("emacs"), None);
+    assert!(w.is_empty(), "{w:?}");
+    assert_eq!(
+        emacs.keys_for(Context::List, Action::Import).as_deref(),
+        Some("ctrl-x i")
+    );
+    // emacs: C-x i opens the dialog from any list tab
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = HarnessOptions::fixture(100, 30);
+    o.keymap = Some(emacs);
+    let mut h = Harness::with(o);
+    h.app.import_profile_dir = Some(dir.path().to_path_buf());
+    h.keys("2 ctrl-x i");
+    assert!(h.app.import.is_some());
+    h.keys("ctrl-g");
+    assert!(h.app.import.is_none());
+    // the help lists the binding and the dialog's keys
+    let mut h = harness(120, 40, dir.path());
+    let mut seen = String::new();
+    h.keys("?");
+    for _ in 0..20 {
+        seen.push_str(&h.keys("pgdn").join("\n"));
+    }
+    assert!(seen.contains("Import a file"), "{seen}");
+    assert!(seen.contains("[import]"), "{seen}");
+    assert!(seen.contains("File: complete the path"), "{seen}");
+}
+
+#[test]
+fn invoices_and_parties_in_the_own_layout_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let invoices = write(
+        dir.path(),
+        "invoices.csv",
+        "number,party,kind,issue_date,due_date,amount,currency\n\
+         INV-900,Acme Corp,receivable,2026-12-01,2026-12-31,990.00,EUR\n\
+         INV-901,Zeta AG,receivable,2026-12-02,2027-01-01,10.00,EUR\n",
+    );
+    let parties = write(
+        dir.path(),
+        "parties.json",
+        r#"[{"name":"Omega Ltd","role":"partner","email":"ap@omega.example"}]"#,
+    );
+    let mut h = harness(120, 40, dir.path());
+    h.keys("ctrl-o");
+    h.type_text(&invoices);
+    // kind: invoices; the layout is fixed to paytrack's own
+    let lines = h.keys("down right");
+    assert!(has(&lines, "< invoices >"), "{}", screen(&lines));
+    assert!(
+        has(&lines, "paytrack's own layout (CSV or JSON)"),
+        "{}",
+        screen(&lines)
+    );
+    let lines = h.keys("enter");
+    let s = screen(&lines);
+    assert!(has(&lines, "would create 2 invoices, 1 new party"), "{s}");
+    let row = lines
+        .iter()
+        .find(|l| l.contains("INV-901"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(row.contains("Zeta AG") && row.contains("10.00"), "{row}");
+    h.keys("enter enter");
+    assert_eq!(h.store.ledger().invoices().len(), 11);
+    let lines = h.keys("2");
+    assert!(
+        status(&lines).starts_with(" 11 invoices"),
+        "{}",
+        status(&lines)
+    );
+    // parties from JSON
+    h.keys("ctrl-o");
+    h.type_text(&parties);
+    h.keys("down right right");
+    let lines = h.keys("enter");
+    assert!(has(&lines, "would create 1 party"), "{}", screen(&lines));
+    assert!(has(&lines, "JSON"), "{}", screen(&lines));
+    h.keys("enter enter");
+    assert!(h.store.ledger().party_by_name("Omega Ltd").is_some());
+    // undo: the parties, then the invoices (and Zeta AG)
+    h.keys("u");
+    assert!(h.store.ledger().party_by_name("Omega Ltd").is_none());
+    h.keys("u");
+    assert_eq!(h.store.ledger().invoices().len(), 9);
+    assert!(h.store.ledger().party_by_name("Zeta AG").is_none());
+}
