@@ -408,3 +408,253 @@ fn saved_filters_of_other_sessions_show_up() {
     let lines = h.keys("4");
     assert!(has(&lines, "from elsewhere"), "{}", lines.join("\n"));
 }
+
+// ---- the real binary: a TUI in tmux and CLI commands on the same store ------------------
+
+mod tmux {
+    use std::path::Path;
+    use std::process::{Command, Output};
+    use std::time::{Duration, Instant};
+
+    pub const BIN: &str = env!("CARGO_BIN_EXE_paytrack");
+    pub const TODAY: &str = "2026-12-03";
+
+    pub fn have_tmux() -> bool {
+        let ok = Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            println!("SKIPPED: tmux is not installed; the TUI + CLI session test did not run");
+        }
+        ok
+    }
+
+    pub struct Tmux {
+        socket: String,
+    }
+
+    impl Tmux {
+        pub fn start(name: &str, cmd: &str) -> Tmux {
+            let socket = format!("paytrack-sessions-{}-{name}", std::process::id());
+            let t = Tmux { socket };
+            let st = t
+                .cmd(&[
+                    "new-session",
+                    "-d",
+                    "-s",
+                    "main",
+                    "-x",
+                    "140",
+                    "-y",
+                    "40",
+                    cmd,
+                ])
+                .status()
+                .unwrap();
+            assert!(st.success(), "tmux new-session failed");
+            t
+        }
+
+        fn cmd(&self, args: &[&str]) -> Command {
+            let mut c = Command::new("tmux");
+            c.args(["-L", &self.socket, "-f", "/dev/null"]).args(args);
+            c
+        }
+
+        pub fn keys(&self, keys: &[&str]) {
+            let mut args = vec!["send-keys", "-t", "main"];
+            args.extend_from_slice(keys);
+            assert!(self.cmd(&args).status().unwrap().success());
+            std::thread::sleep(Duration::from_millis(60));
+        }
+
+        pub fn text(&self, s: &str) {
+            assert!(self
+                .cmd(&["send-keys", "-t", "main", "-l", s])
+                .status()
+                .unwrap()
+                .success());
+            std::thread::sleep(Duration::from_millis(60));
+        }
+
+        pub fn capture(&self) -> String {
+            let out = self
+                .cmd(&["capture-pane", "-p", "-t", "main"])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+
+        /// Waits until the screen satisfies `f`; panics with the screen after `secs`.
+        pub fn wait(&self, what: &str, secs: u64, f: impl Fn(&str) -> bool) -> String {
+            let end = Instant::now() + Duration::from_secs(secs);
+            loop {
+                let s = self.capture();
+                if f(&s) {
+                    return s;
+                }
+                if Instant::now() > end {
+                    panic!("timed out waiting for {what}; screen:\n{s}");
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
+    impl Drop for Tmux {
+        fn drop(&mut self) {
+            let _ = self.cmd(&["kill-server"]).output();
+        }
+    }
+
+    /// Runs the CLI on `db` (giving up after 60 s).
+    pub fn cli(db: &Path, args: &[&str]) -> Output {
+        let mut c = Command::new(BIN);
+        c.args(args).args(["--today", TODAY, "--db"]).arg(db);
+        c.env("PAYTRACK_WAIT_MS", "20000");
+        let child = c
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let id = child.id();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(out) => out.unwrap(),
+            Err(_) => {
+                let _ = Command::new("kill").arg(id.to_string()).status();
+                panic!("paytrack {args:?} did not answer within 60 s while the TUI was open");
+            }
+        }
+    }
+
+    pub fn seed(db: &Path) {
+        let out = Command::new(BIN)
+            .args([
+                "demo",
+                "--seed-only",
+                "--payments",
+                "300",
+                "--today",
+                TODAY,
+                "--db",
+            ])
+            .arg(db)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn cli_commands_work_while_the_tui_is_open_and_their_commits_show_up_in_it() {
+    use tmux::*;
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    seed(&db);
+    let t = Tmux::start("live", "env PS1='ptsh$ ' sh");
+    t.wait("the shell", 30, |s| s.contains("ptsh$"));
+    t.text(&format!("{BIN} --db {} --today {TODAY}", db.display()));
+    t.keys(&["Enter"]);
+    let s = t.wait("the loaded TUI", 60, |s| {
+        s.contains("300 payments │") && !s.contains("loading")
+    });
+    assert!(
+        s.contains("[shared: owner]"),
+        "the TUI owns the store:\n{s}"
+    );
+
+    // A lookup answers while the TUI holds the store.
+    let out = cli(&db, &["payments", "--format", "csv"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(csv.lines().count(), 301, "header and 300 payments:\n{csv}");
+
+    // A payment added from the command line shows up in the open Payments list.
+    let out = cli(
+        &db,
+        &[
+            "add",
+            "payment",
+            "--party",
+            "Cli Live Ltd",
+            "--direction",
+            "in",
+            "--amount",
+            "12.34",
+            "--reference",
+            "CLI-LIVE-1",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let added = std::time::Instant::now();
+    let s = t.wait("the CLI's payment in the TUI", 10, |s| {
+        s.contains("CLI-LIVE-1") && s.contains("301 payments │")
+    });
+    let took = added.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "took {took:?} to show up:\n{s}"
+    );
+    let row = s.lines().find(|l| l.contains("CLI-LIVE-1")).unwrap();
+    assert!(
+        row.contains("12.34") && row.contains("Cli Live Ltd"),
+        "{row}"
+    );
+
+    // remind --check runs against the shared store: 0 (nothing due) or 3 (due).
+    let out = cli(&db, &["remind", "--check"]);
+    let code = out.status.code();
+    assert!(
+        matches!(code, Some(0) | Some(3)),
+        "remind --check: {code:?} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // An edit in the TUI lands in the store the CLI reads.
+    t.keys(&["a"]);
+    t.wait("the payment form", 10, |s| s.contains("New payment"));
+    t.text("Cli Live Ltd");
+    t.keys(&["Tab", "Tab"]);
+    t.text("56.78");
+    t.keys(&["Tab", "Tab", "Tab"]);
+    t.text("TUI-LIVE-2");
+    t.keys(&["C-s"]);
+    t.wait("the TUI's payment saved", 10, |s| {
+        s.contains("302 payments │")
+    });
+    let out = cli(&db, &["payments", "--format", "csv"]);
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        csv.contains("TUI-LIVE-2") && csv.contains("CLI-LIVE-1"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 303, "header and 302 payments:\n{csv}");
+    for r in ["TUI-LIVE-2", "CLI-LIVE-1"] {
+        assert_eq!(csv.lines().filter(|l| l.contains(r)).count(), 1, "{r} once");
+    }
+
+    t.keys(&["q"]);
+    t.wait("the shell after quitting", 30, |s| {
+        s.lines().filter(|l| l.starts_with("ptsh$")).count() >= 2
+    });
+}

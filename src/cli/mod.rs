@@ -292,6 +292,8 @@ pub fn seed_demo(
 }
 
 fn open_tui(cli: &Cli, ctx: &Context) -> Result<()> {
+    // A session: other paytrack processes on this store go through this one (or this
+    // one through theirs), and their commits show up in the open lists.
     let store = std::sync::Arc::new(ctx.open()?);
     crate::tui::run(crate::tui::TuiOptions {
         store,

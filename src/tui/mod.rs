@@ -29,12 +29,11 @@ use std::sync::Arc;
 pub use action::Action;
 pub use app::{App, AppConfig, Tab};
 
-use crate::store::Store;
-
 /// What the command line passes to [`run`].
 pub struct TuiOptions {
-    /// The open store.
-    pub store: Arc<Store>,
+    /// The open store: a [`crate::session::Session`] when run from the command line, so
+    /// that other paytrack processes can use the store at the same time.
+    pub store: Arc<dyn persist::Persistence>,
     /// The as-of date.
     pub today: time::Date,
     /// Filter to apply at start.

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::domain::ledger::Ledger;
 use crate::domain::{Change, ChangeSet, IdSeq, Party, Payment, SavedFilter};
+use crate::session::{CommitError as SessionCommitError, Session};
 use crate::store::Store;
 
 /// A store's version: it grows by one with every commit, by any session.
@@ -296,5 +297,75 @@ impl Persistence for MemoryStore {
         let (tx, rx) = mpsc::channel();
         self.lock().subscribers.push(tx);
         Some(rx)
+    }
+}
+
+/// The shared store: the first process owns it and serves the others (see
+/// [`crate::session`]); every commit of every session comes back as a notice.
+impl Persistence for Session {
+    fn load(&self) -> anyhow::Result<Ledger> {
+        Ok(Session::load(self)?.0)
+    }
+    fn preview(&self, n: usize) -> anyhow::Result<(Vec<Party>, Vec<Payment>)> {
+        Ok(Session::preview(self, n)?)
+    }
+    fn ids(&self) -> anyhow::Result<IdSeq> {
+        Ok(Session::ids(self)?)
+    }
+    fn commit(&self, set: &ChangeSet) -> anyhow::Result<()> {
+        // Whatever others committed meanwhile (saved filters before the full load).
+        for _ in 0..50 {
+            let base = Session::generation(self)?;
+            match Session::commit(self, base, set) {
+                Ok(_) => return Ok(()),
+                Err(SessionCommitError::Conflict { .. }) => continue,
+                Err(SessionCommitError::Session(e)) => return Err(e.into()),
+            }
+        }
+        anyhow::bail!("other sessions kept saving first; try again")
+    }
+    fn saved_filters(&self) -> anyhow::Result<Vec<SavedFilter>> {
+        Ok(Session::saved_filters(self)?)
+    }
+    fn load_generation(&self) -> anyhow::Result<(Ledger, Generation)> {
+        let (l, g) = Session::load(self)?;
+        Ok((l, g.0))
+    }
+    fn commit_from(&self, base: Generation, set: &ChangeSet) -> Result<Generation, CommitError> {
+        match Session::commit(self, crate::session::Generation(base), set) {
+            Ok(g) => Ok(g.0),
+            Err(SessionCommitError::Conflict { current, .. }) => {
+                Err(CommitError::Conflict { current: current.0 })
+            }
+            Err(SessionCommitError::Session(e)) => Err(CommitError::Failed(e.into())),
+        }
+    }
+    fn subscribe(&self) -> Option<Receiver<Committed>> {
+        let from = Session::subscribe(self);
+        let (tx, rx) = mpsc::channel();
+        // Forwards until either side goes away.
+        std::thread::Builder::new()
+            .name("paytrack-notices".into())
+            .spawn(move || {
+                while let Ok(c) = from.recv() {
+                    let notice = Committed {
+                        generation: c.generation.0,
+                        changes: c.changes,
+                        reload: c.reload,
+                    };
+                    if tx.send(notice).is_err() {
+                        return;
+                    }
+                }
+            })
+            .ok()?;
+        Some(rx)
+    }
+    fn sharing(&self) -> Option<String> {
+        Some(if self.is_owner() {
+            "shared: owner".into()
+        } else {
+            "shared: client".into()
+        })
     }
 }

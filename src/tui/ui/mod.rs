@@ -133,6 +133,22 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &mut App) {
     }
     app.hits.tabs = hits;
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+    // Shared store: this session's part, left of the progress indicator, when it fits.
+    if let Some(note) = app.sharing() {
+        let w = note.chars().count() as u16 + 2;
+        let end = (area.x + area.width).saturating_sub(12);
+        if end >= x + w {
+            let r = Rect {
+                x: end - w,
+                width: w,
+                ..area
+            };
+            f.render_widget(
+                Paragraph::new(format!("[{note}]")).style(app.styles.get(Role::Muted)),
+                r,
+            );
+        }
+    }
     let spin = SPINNER[app.spinner % SPINNER.len()];
     let right = if !app.loaded {
         format!("{spin} loading…")
@@ -401,9 +417,6 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
                 spans.push(Span::raw(format!(" │ {} saved filters", app.filters.len())));
             }
         }
-    }
-    if let Some(note) = app.sharing() {
-        spans.push(Span::raw(format!(" │ {note}")));
     }
     let used: usize = spans.iter().map(|s| s.width()).sum();
     f.render_widget(Paragraph::new(Line::from(spans)).style(st), area);
