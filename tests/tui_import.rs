@@ -366,6 +366,11 @@ fn errors_name_file_and_line_and_nothing_is_committed() {
         "{}",
         screen(&lines)
     );
+    // a directory
+    h.keys("esc ctrl-u");
+    h.type_text(&dir.path().display().to_string());
+    let lines = h.keys("enter");
+    assert!(has(&lines, "is a directory"), "{}", screen(&lines));
     // a file that is not there
     h.keys("esc ctrl-u");
     h.type_text(&format!("{}/missing.csv", dir.path().display()));
@@ -392,6 +397,8 @@ fn esc_cancels_reading_and_closes_the_dialog() {
     assert!(h.app.busy());
     let lines = h.draw();
     assert!(has(&lines, "esc stop"), "{}", screen(&lines));
+    assert!(has(&lines, "%"), "a gauge: {}", screen(&lines));
+    assert!(has(&lines, " lines"), "bytes and lines: {}", screen(&lines));
     key(&mut h, KeyCode::Esc);
     h.settle();
     let lines = h.draw();
@@ -561,4 +568,53 @@ fn invoices_and_parties_in_the_own_layout_and_json() {
     h.keys("u");
     assert_eq!(h.store.ledger().invoices().len(), 9);
     assert!(h.store.ledger().party_by_name("Zeta AG").is_none());
+}
+
+#[test]
+fn a_preview_made_stale_by_another_session_is_made_again() {
+    use paytrack::domain::{Currency, Direction, Method};
+    use paytrack::ops::{self, PaymentInput};
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "payments.csv", OWN_PAYMENTS);
+    let mut h = harness(120, 40, dir.path());
+    h.keys("ctrl-o");
+    h.type_text(&file);
+    h.keys("enter");
+    // another session records a payment while the preview is shown
+    let input = PaymentInput {
+        party: "Tanaka KK".into(),
+        direction: Direction::In,
+        amount: "7000".parse().unwrap(),
+        currency: Currency::JPY,
+        date: paytrack::tui::testing::FIXTURE_TODAY,
+        method: Method::Cash,
+        reference: "ELSEWHERE".into(),
+        notes: String::new(),
+        allocations: Vec::new(),
+    };
+    h.store
+        .external(|l, ids| {
+            ops::add_payment(l, ids, &input, paytrack::tui::testing::FIXTURE_TODAY).map(|x| x.0)
+        })
+        .unwrap();
+    h.settle();
+    let lines = h.keys("enter");
+    assert!(
+        has(
+            &lines,
+            "the data changed since the preview; here is a new one"
+        ),
+        "{}",
+        screen(&lines)
+    );
+    assert_eq!(h.store.ledger().payments().len(), 7, "nothing imported yet");
+    let lines = h.keys("enter");
+    assert!(has(&lines, "imported 3 payments"), "{}", screen(&lines));
+    let stored = h.store.ledger();
+    assert_eq!(stored.payments().len(), 10);
+    let mut ids: Vec<u64> = stored.payments().iter().map(|p| p.id.0).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 10, "no id taken twice");
+    assert!(stored.payments().iter().any(|p| p.reference == "ELSEWHERE"));
 }

@@ -621,6 +621,7 @@ impl ImportDialog {
                 }
                 Action::Cancel | Action::Close => {
                     self.stage = Stage::Edit;
+                    self.notice = None;
                     return DialogEffect::None;
                 }
                 Action::NextField => {
