@@ -1,14 +1,20 @@
-//! `paytrack check`: verifies a loaded store — references, allocation rules, uniqueness and
-//! the stored counters — and lists every problem found.
+//! `paytrack check`: decodes every stored value (listing each one that does not decode,
+//! with its key), verifies the records — references, allocation rules, uniqueness and the
+//! stored counters — and lists every problem found. `--repair` rebuilds what can be
+//! derived from the records (counts, id counters, records under the wrong key) after a
+//! safety copy, and says what it fixed.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::io::Write;
+use std::path::Path;
 
 use rust_decimal::Decimal;
 
 use crate::domain::ledger::{name_key, Ledger};
 use crate::domain::{check_compatible, IdSeq};
-use crate::store::Counts;
+use crate::store::safety::Salvage;
+use crate::store::{Counts, Store};
 
 /// One problem found in the store.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,6 +126,79 @@ pub fn check_ledger(l: &Ledger, counts: Counts, ids: IdSeq) -> Vec<Problem> {
         ));
     }
     out
+}
+
+/// Whether `s` holds something [`Store::repair_meta`](crate::store::Store::repair_meta) can fix.
+fn repairable(s: &Salvage) -> bool {
+    s.counts != Some(s.actual_counts())
+        || s.ids != Some(s.derived_ids())
+        || (!s.misplaced.is_empty() && s.bad.is_empty())
+}
+
+/// Every problem of a salvaged store: values that do not decode, records under the wrong
+/// key, then the checks of [`check_ledger`] on the records that decode.
+pub fn check_salvage(s: Salvage) -> Vec<Problem> {
+    let mut out: Vec<Problem> = s
+        .bad
+        .iter()
+        .map(|b| Problem(format!("{} does not decode: {}", b.key, b.reason)))
+        .collect();
+    out.extend(s.misplaced.iter().cloned().map(Problem));
+    if s.counts.is_none() {
+        out.push(Problem(
+            "the record counts are missing or unreadable".into(),
+        ));
+    }
+    if s.ids.is_none() {
+        out.push(Problem("the id counters are missing or unreadable".into()));
+    }
+    let counts = s.counts.unwrap_or_default();
+    let ids = s.ids.unwrap_or_default();
+    let l = Ledger::from_records(s.parties, s.invoices, s.payments);
+    out.extend(check_ledger(&l, counts, ids));
+    out
+}
+
+/// `paytrack check [--repair]` on the store at `db`: prints nothing and returns `Ok` when
+/// all is well; otherwise prints each problem on its own line (after the `repaired:` lines
+/// of `--repair`) and returns an error counting them.
+pub fn run(db: &Path, repair: bool, out: &mut impl Write) -> anyhow::Result<()> {
+    let store = Store::open(db)?;
+    let mut s = store.salvage()?;
+    let mut fixed = Vec::new();
+    if repair && repairable(&s) {
+        if let Some(c) = store.safety_copy("repair")? {
+            eprintln!("paytrack: {c}");
+        }
+        fixed = store.repair_meta(&s)?;
+        s = store.salvage()?;
+    }
+    for f in &fixed {
+        writeln!(out, "repaired: {}", crate::text::sanitize(f))?;
+    }
+    let can_repair = repairable(&s);
+    let undecodable = !s.bad.is_empty();
+    let problems = check_salvage(s);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for p in &problems {
+        writeln!(out, "{p}")?;
+    }
+    let mut hint = String::new();
+    if can_repair && !repair {
+        hint.push_str(
+            "; `paytrack check --repair` rebuilds the counts and id counters from the records",
+        );
+    }
+    if undecodable {
+        hint.push_str(&crate::store::safety::recovery_hint(db));
+    }
+    anyhow::bail!(
+        "{} problem(s) found in the store at {}{hint}",
+        problems.len(),
+        db.display()
+    )
 }
 
 #[cfg(test)]

@@ -80,7 +80,12 @@ pub enum Command {
     Bench(BenchArgs),
     /// Verify the store: records decode, references and allocations hold, counters match.
     /// Prints nothing and exits 0 when all is well; lists the problems and exits 1 otherwise.
-    Check,
+    Check {
+        /// Rebuild what can be derived from the records (counts, id counters) after a
+        /// safety copy, and say what was fixed.
+        #[arg(long)]
+        repair: bool,
+    },
     /// Reports: aging, customer punctuality, trend, cash-flow outlook, statements.
     #[command(subcommand)]
     Report(ReportCommand),

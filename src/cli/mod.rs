@@ -160,7 +160,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Some(Command::Bench(ref b)) => bench(&ctx, b, &mut out),
         Some(Command::Report(ref r)) => report::run(&ctx, r, &mut out),
-        Some(Command::Check) => check(&ctx, &mut out),
+        Some(Command::Check { repair }) => crate::check::run(&ctx.db, repair, &mut out),
         Some(Command::Remind(ref a)) => remind::remind(&ctx, a, &mut out),
         Some(Command::Ladder(ref c)) => remind::ladder(&ctx, c, &mut out),
         Some(Command::Match(ref a)) => matching::run(&ctx, a, &mut out),
@@ -198,22 +198,6 @@ fn demo(cli: &Cli, ctx: &Context, d: &args::DemoArgs) -> Result<()> {
         today: ctx.today,
     };
     open_tui(cli, &demo_ctx)
-}
-
-fn check(ctx: &Context, out: &mut impl Write) -> Result<()> {
-    let (store, l) = ctx.load()?;
-    let problems = crate::check::check_ledger(&l, store.counts()?, store.ids()?);
-    if problems.is_empty() {
-        return Ok(());
-    }
-    for p in &problems {
-        writeln!(out, "{p}")?;
-    }
-    anyhow::bail!(
-        "{} problem(s) found in the store at {}",
-        problems.len(),
-        ctx.db.display()
-    )
 }
 
 fn bench(ctx: &Context, b: &args::BenchArgs, out: &mut impl Write) -> Result<()> {

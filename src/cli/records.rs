@@ -47,6 +47,17 @@ fn commit(store: &Store, set: &ChangeSet) -> Result<()> {
     store.commit(set).context("nothing was saved")
 }
 
+/// A safety copy before a delete of more than one record (see
+/// [`crate::store::safety::is_bulk`]).
+fn bulk_safety_copy(store: &Store, set: &ChangeSet) -> Result<()> {
+    if crate::store::safety::is_bulk(set) {
+        store
+            .safety_copy("bulk delete")?
+            .inspect(|c| eprintln!("paytrack: {c}"));
+    }
+    Ok(())
+}
+
 /// `paytrack add ...`.
 pub fn add(ctx: &Context, cmd: &AddCommand, out: &mut impl Write) -> Result<()> {
     let (store, l) = ctx.load()?;
@@ -290,6 +301,7 @@ pub fn delete(ctx: &Context, cmd: &DeleteCommand, out: &mut impl Write) -> Resul
                 .party_by_name(name)
                 .ok_or_else(|| ops::OpError::UnknownParty(name.clone()))?;
             let set = ops::delete_party(&l, p.id, *force)?;
+            bulk_safety_copy(&store, &set)?;
             commit(&store, &set)?;
             writeln!(out, "deleted party {}", sanitize(&p.name))?;
         }
@@ -303,6 +315,7 @@ pub fn delete(ctx: &Context, cmd: &DeleteCommand, out: &mut impl Write) -> Resul
                 .iter()
                 .filter(|c| matches!(c, crate::domain::Change::PutPayment(_)))
                 .count();
+            bulk_safety_copy(&store, &set)?;
             commit(&store, &set)?;
             if unlinked > 0 {
                 writeln!(

@@ -177,6 +177,7 @@ pub fn import(ctx: &Context, a: &ImportArgs, out: &mut impl Write) -> Result<()>
         )?;
         return Ok(());
     }
+    store.safety_copy("import")?.inspect(|c| eprintln!("paytrack: {c}"));
     store
         .commit(&plan.changes)
         .context("nothing was imported")?;
@@ -436,6 +437,7 @@ fn finish_import(
     }
     let plan = r.plan;
     if !plan.changes.is_empty() {
+        store.safety_copy("import")?.inspect(|c| eprintln!("paytrack: {c}"));
         store
             .commit(&plan.changes)
             .context("nothing was imported")?;
@@ -573,6 +575,16 @@ pub fn restore(ctx: &Context, file: &Path, out: &mut impl Write) -> Result<()> {
             "the store at {} is not empty; restore goes only into an empty store (use --db with a new directory)",
             ctx.db.display()
         );
+    }
+    store.safety_copy("restore")?.inspect(|c| eprintln!("paytrack: {c}"));
+    if crate::store::safety::is_safety_copy(file) {
+        let n = store.restore_safety_copy(file)?;
+        let (np, ni, npay) = (n.parties, n.invoices, n.payments);
+        writeln!(
+            out,
+            "restored {np} parties, {ni} invoices, {npay} payments from the safety copy"
+        )?;
+        return Ok(());
     }
     let input = BufReader::with_capacity(
         1 << 20,

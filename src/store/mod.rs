@@ -9,6 +9,7 @@
 pub mod codec;
 pub mod keys;
 pub mod reminders;
+pub mod safety;
 mod write;
 
 pub use write::{Applied, Generation, GenerationV1, TxId, RECENT_TXIDS};
@@ -60,7 +61,7 @@ pub enum StoreError {
         supported: u32,
     },
     /// A stored value does not decode.
-    #[error("the store at {path} is damaged: record {key}: {source}; run `paytrack check`, or `paytrack restore` from a backup")]
+    #[error("the store at {path} is damaged: record {key}: {source}; run `paytrack check` to list every damaged record{}", safety::recovery_hint(.path))]
     Corrupt {
         /// Store directory.
         path: PathBuf,
@@ -74,6 +75,22 @@ pub enum StoreError {
     NotAStore {
         /// Store directory.
         path: PathBuf,
+    },
+    /// The filesystem holding the store is full (or over quota): the change was not
+    /// saved and the store is as it was.
+    #[error("the disk holding the store at {path} is full: nothing was saved and the store is as it was; free some space and try again")]
+    DiskFull {
+        /// Store directory.
+        path: PathBuf,
+    },
+    /// The store's files are damaged (truncated, overwritten): sled cannot read them, or
+    /// reads less than the store held. Nothing was changed.
+    #[error("the store at {path} is damaged: {reason}; paytrack will not start on it. Run `paytrack check` for details{}", safety::recovery_hint(.path))]
+    Damaged {
+        /// Store directory.
+        path: PathBuf,
+        /// What was found.
+        reason: String,
     },
     /// Filesystem trouble.
     #[error("store at {path}: {source}")]
@@ -183,6 +200,18 @@ impl Store {
         }
         restrict_umask();
         create_private_dir(&path).map_err(io)?;
+        // A store that held its schema record once has the marker: if sled then finds
+        // nothing, the files are damaged and the store must not be taken for a new one.
+        let marker = safety::read_marker(&path);
+        let had_marker = marker.is_some();
+        let had_log = std::fs::metadata(path.join("db")).is_ok_and(|m| m.len() > 0);
+        let damaged = |reason: String| StoreError::Damaged {
+            path: path.clone(),
+            reason,
+        };
+        if had_marker && !path.join("db").is_file() {
+            return Err(damaged("its data file `db` is missing".into()));
+        }
         let db = sled::Config::new()
             .path(&path)
             .cache_capacity(CACHE_BYTES)
@@ -191,10 +220,22 @@ impl Store {
                 sled::Error::Io(ref ioe) if is_lock_error(ioe) => {
                     StoreError::Locked { path: path.clone() }
                 }
+                sled::Error::Io(ref ioe) if safety::is_disk_full(ioe) => {
+                    StoreError::DiskFull { path: path.clone() }
+                }
+                sled::Error::Io(ioe)
+                    if had_log && ioe.kind() != std::io::ErrorKind::PermissionDenied =>
+                {
+                    damaged(format!("its files cannot be read ({ioe})"))
+                }
                 sled::Error::Io(ioe) => StoreError::Io {
                     path: path.clone(),
                     source: ioe,
                 },
+                sled::Error::Corruption { .. } => damaged("its files fail sled's checksum".into()),
+                sled::Error::ReportableBug(_) => {
+                    damaged(format!("its files do not read back ({e})"))
+                }
                 other => StoreError::Sled {
                     path: path.clone(),
                     source: other,
@@ -206,11 +247,19 @@ impl Store {
             write_lock: Mutex::new(()),
             written: AtomicU64::new(0),
         };
-        store.check_schema()?;
+        store.check_schema(marker, had_log)?;
         Ok(store)
     }
 
-    fn check_schema(&self) -> Result<(), StoreError> {
+    /// Checks the schema record and that the store is not a damaged one read as empty:
+    /// the marker file (or a data file that was not empty) with no schema record, or
+    /// counts of records that are not there, mean damaged files.
+    fn check_schema(&self, marker: Option<bool>, had_log: bool) -> Result<(), StoreError> {
+        let had_marker = marker.is_some();
+        let damaged = |reason: &str| StoreError::Damaged {
+            path: self.path.clone(),
+            reason: reason.to_string(),
+        };
         match self
             .db
             .get(keys::META_SCHEMA)
@@ -226,7 +275,17 @@ impl Store {
                         supported: SCHEMA_VERSION,
                     });
                 }
+                if found < SCHEMA_VERSION {
+                    self.migrate(found)?;
+                }
+                self.check_counts_present(marker)?;
                 Ok(())
+            }
+            None if self.db.is_empty() && had_marker => Err(damaged(
+                "its files hold no records although it held data (sled read it as empty)",
+            )),
+            None if self.db.is_empty() && had_log => {
+                Err(damaged("its data file is not empty but holds no records"))
             }
             None if self.db.is_empty() => {
                 self.db
@@ -236,8 +295,13 @@ impl Store {
                     )
                     .map_err(|e| self.sled_err(e))?;
                 self.db.flush().map_err(|e| self.sled_err(e))?;
+                safety::write_marker(&self.path, false).map_err(|source| StoreError::Io {
+                    path: self.path.clone(),
+                    source,
+                })?;
                 Ok(())
             }
+            None if had_marker => Err(damaged("its schema record is missing")),
             None => Err(StoreError::NotAStore {
                 path: self.path.clone(),
             }),
@@ -251,6 +315,13 @@ impl Store {
 
     pub(crate) fn sled_err(&self, source: sled::Error) -> StoreError {
         match source {
+            sled::Error::Corruption { .. } => StoreError::Damaged {
+                path: self.path.clone(),
+                reason: "part of its files fails sled's checksum".into(),
+            },
+            sled::Error::Io(source) if safety::is_disk_full(&source) => StoreError::DiskFull {
+                path: self.path.clone(),
+            },
             sled::Error::Io(source) => StoreError::Io {
                 path: self.path.clone(),
                 source,
@@ -464,9 +535,7 @@ pub fn read_saved_filters<S: ValueSource + ?Sized>(
 pub fn read_follow_ups<S: ValueSource + ?Sized>(src: &S) -> Result<FollowUps, StoreError> {
     let mut out = Vec::new();
     src.scan_values(keys::FOLLOW_UPS, false, &mut |k, v| {
-        out.push(
-            reminders::decode_follow_up(v).map_err(|e| corrupt_at(src.source_path(), k, e))?,
-        );
+        out.push(reminders::decode_follow_up(v).map_err(|e| corrupt_at(src.source_path(), k, e))?);
         Ok(true)
     })?;
     Ok(out.into_iter().collect())
@@ -522,13 +591,23 @@ pub fn load_from<S: ValueSource + ?Sized>(src: &S) -> Result<Ledger, StoreError>
                 read_reminder_settings(src)?,
             ))
         })();
-        let inv = scan_decode(src, keys::INVOICES, counts.invoices, codec::decode_invoices_into)
-            .map(IndexedInvoices::new);
+        let inv = scan_decode(
+            src,
+            keys::INVOICES,
+            counts.invoices,
+            codec::decode_invoices_into,
+        )
+        .map(IndexedInvoices::new);
         (small, inv)
     };
     let payments = || {
-        scan_decode(src, keys::PAYMENTS, counts.payments, codec::decode_payments_into)
-            .map(|p| IndexedPayments::new(p, invoice_ids))
+        scan_decode(
+            src,
+            keys::PAYMENTS,
+            counts.payments,
+            codec::decode_payments_into,
+        )
+        .map(|p| IndexedPayments::new(p, invoice_ids))
     };
     let parallel = std::thread::available_parallelism().map_or(1, |n| n.get()) > 1;
     let ((small, inv), pay) = if parallel {
