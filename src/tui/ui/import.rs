@@ -245,6 +245,35 @@ fn draw_edit(f: &mut Frame, area: Rect, d: &ImportDialog, styles: &Styles, keyma
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
 
+/// `text` (sanitised) broken between words into lines of at most `width` columns, the
+/// continuation lines indented; a word longer than a line is cut by the border.
+fn wrapped(text: &str, width: u16, role: Role, styles: &Styles) -> Vec<Line<'static>> {
+    let text = sanitize(text).into_owned();
+    let width = (width as usize).max(8);
+    let w = |s: &str| Span::raw(s).width();
+    let mut out = Vec::new();
+    let mut line = String::new();
+    // the line holds nothing but the indent of a continuation
+    let mut fresh = true;
+    for word in text.split(' ') {
+        if !fresh && w(&line) + 1 + w(word) > width {
+            out.push(styled(
+                std::mem::replace(&mut line, "    ".into()),
+                role,
+                styles,
+            ));
+            fresh = true;
+        }
+        if !fresh {
+            line.push(' ');
+        }
+        line.push_str(word);
+        fresh = false;
+    }
+    out.push(styled(line, role, styles));
+    out
+}
+
 /// `1.2 MB`, `340 kB`, `12 B`.
 fn bytes(n: u64) -> String {
     if n >= 1_000_000 {
@@ -314,10 +343,10 @@ fn draw_preview(f: &mut Frame, area: Rect, d: &ImportDialog, p: &Preview, styles
         )),
     ])];
     if let Some(n) = &p.note {
-        head.push(styled(n, Role::Muted, styles));
+        head.extend(wrapped(n, area.width, Role::Muted, styles));
     }
     if let Some(n) = &d.notice {
-        head.push(styled(n, Role::Warning, styles));
+        head.extend(wrapped(n, area.width, Role::Warning, styles));
     }
     // the counts, wrapped between items
     let width = area.width as usize;
@@ -380,7 +409,7 @@ fn draw_preview(f: &mut Frame, area: Rect, d: &ImportDialog, p: &Preview, styles
             styles,
         ));
         for e in p.errors.iter().take(5) {
-            head.push(styled(format!("  {e}"), Role::Error, styles));
+            head.extend(wrapped(&format!("  {e}"), area.width, Role::Error, styles));
         }
         if p.error_count > 5.min(p.errors.len()) {
             head.push(styled(
