@@ -618,3 +618,67 @@ fn a_preview_made_stale_by_another_session_is_made_again() {
     assert_eq!(ids.len(), 10, "no id taken twice");
     assert!(stored.payments().iter().any(|p| p.reference == "ELSEWHERE"));
 }
+
+#[test]
+fn user_profiles_are_offered_and_recognised() {
+    let dir = tempfile::tempdir().unwrap();
+    let profiles = dir.path().join("profiles");
+    std::fs::create_dir(&profiles).unwrap();
+    std::fs::write(
+        profiles.join("sparkasse.toml"),
+        r#"title = "Sparkasse CSV export"
+delimiter = ";"
+decimal_comma = true
+date_format = "%d.%m.%Y"
+currency = "EUR"
+sign = "in_positive"
+detect = ["Buchungstag", "Betrag", "Beguenstigter"]
+
+[columns]
+date = ["Buchungstag"]
+amount = ["Betrag"]
+party = ["Beguenstigter"]
+reference = ["Verwendungszweck"]
+"#,
+    )
+    .unwrap();
+    std::fs::write(profiles.join("broken.toml"), "title = [").unwrap();
+    let file = write(
+        dir.path(),
+        "umsatz.csv",
+        "Buchungstag;Betrag;Beguenstigter;Verwendungszweck\n\
+         01.12.2026;1.250,00;Acme Corp;INV-002\n\
+         02.12.2026;-99,90;Bürobedarf Müller;Toner\n",
+    );
+    let mut h = Harness::new(120, 40);
+    h.app.import_profile_dir = Some(profiles.clone());
+    let lines = h.keys("ctrl-o");
+    // a broken profile file is named, the others carry on
+    assert!(has(&lines, "broken"), "{}", screen(&lines));
+    let d = h.app.import.as_ref().unwrap();
+    assert!(
+        d.layouts
+            .iter()
+            .any(|l| l.label() == "sparkasse: Sparkasse CSV export (your profile)"),
+        "{:?}",
+        d.layouts
+    );
+    h.type_text(&file);
+    let lines = h.keys("enter");
+    let s = screen(&lines);
+    assert!(
+        has(
+            &lines,
+            "profile 'sparkasse' (Sparkasse CSV export) recognised"
+        ),
+        "{s}"
+    );
+    assert!(
+        has(&lines, "would create 2 payments (1 in, 1 out), 1 new party"),
+        "{s}"
+    );
+    assert!(has(&lines, "1,250.00") || has(&lines, "1250.00"), "{s}");
+    assert!(has(&lines, "Bürobedarf Müller"), "{s}");
+    h.keys("enter");
+    assert_eq!(h.store.ledger().payments().len(), 8);
+}
