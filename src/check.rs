@@ -144,12 +144,14 @@ pub fn check_salvage(s: Salvage) -> Vec<Problem> {
         .map(|b| Problem(format!("{} does not decode: {}", b.key, b.reason)))
         .collect();
     out.extend(s.misplaced.iter().cloned().map(Problem));
-    if s.counts.is_none() {
+    // Missing counters are a fault only in a store with records (a new store has none).
+    let has_records = s.actual_counts() != Counts::default();
+    if s.counts.is_none() && has_records {
         out.push(Problem(
             "the record counts are missing or unreadable".into(),
         ));
     }
-    if s.ids.is_none() {
+    if s.ids.is_none() && has_records {
         out.push(Problem("the id counters are missing or unreadable".into()));
     }
     let counts = s.counts.unwrap_or_default();

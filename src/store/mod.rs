@@ -247,14 +247,15 @@ impl Store {
             write_lock: Mutex::new(()),
             written: AtomicU64::new(0),
         };
-        store.check_schema(marker, had_log)?;
+        store.check_schema(marker)?;
         Ok(store)
     }
 
     /// Checks the schema record and that the store is not a damaged one read as empty:
-    /// the marker file (or a data file that was not empty) with no schema record, or
-    /// counts of records that are not there, mean damaged files.
-    fn check_schema(&self, marker: Option<bool>, had_log: bool) -> Result<(), StoreError> {
+    /// the marker file with no schema record, or counts of records that are not there,
+    /// mean damaged files. (A directory without the marker and with nothing in it is a
+    /// new store, even if sled left files there: a process killed while creating it.)
+    fn check_schema(&self, marker: Option<bool>) -> Result<(), StoreError> {
         let had_marker = marker.is_some();
         let damaged = |reason: &str| StoreError::Damaged {
             path: self.path.clone(),
@@ -284,9 +285,6 @@ impl Store {
             None if self.db.is_empty() && had_marker => Err(damaged(
                 "its files hold no records although it held data (sled read it as empty)",
             )),
-            None if self.db.is_empty() && had_log => {
-                Err(damaged("its data file is not empty but holds no records"))
-            }
             None if self.db.is_empty() => {
                 self.db
                     .insert(

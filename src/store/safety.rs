@@ -514,7 +514,7 @@ impl Store {
         let mut batch = sled::Batch::default();
         let actual = s.actual_counts();
         let stored = s.counts.unwrap_or_default();
-        if s.counts != Some(actual) {
+        if stored != actual {
             fixed.push(format!(
                 "record counts set to {} parties, {} invoices, {} payments (stored: {})",
                 actual.parties,
@@ -531,7 +531,7 @@ impl Store {
             batch.insert(keys::META_COUNTS, codec::encode(tag::COUNTS_V1, &actual));
         }
         let ids = s.derived_ids();
-        if s.ids != Some(ids) {
+        if s.ids.unwrap_or_default() != ids {
             fixed.push(format!(
                 "next ids set to party {}, invoice {}, payment {}",
                 ids.party, ids.invoice, ids.payment
