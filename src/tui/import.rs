@@ -977,6 +977,19 @@ fn own_payments_header(bytes: &[u8]) -> bool {
         .all(|c| header.iter().any(|h| h.eq_ignore_ascii_case(c)))
 }
 
+/// The start of a file, enough for its header row (whole lines up to 64 KiB).
+fn head_of(bytes: &[u8]) -> &[u8] {
+    const HEAD: usize = 1 << 16;
+    if bytes.len() <= HEAD {
+        return bytes;
+    }
+    let cut = bytes[..HEAD]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(HEAD, |i| i + 1);
+    &bytes[..cut]
+}
+
 /// Whether the file is a JSON array (paytrack's JSON layout).
 fn is_json(bytes: &[u8]) -> bool {
     let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -1006,17 +1019,18 @@ fn dry_run(
         (LayoutChoice::Auto, ImportKind::Payments) => {
             // paytrack's own header (it has a direction column) first: the generic bank
             // profile would take it too, reading every row as money in from "Bank"
-            if own_payments_header(&bytes) || is_json(&bytes) {
+            let head = head_of(&bytes);
+            if own_payments_header(head) || is_json(head) {
                 note = Some("paytrack's own layout recognised from the header row".into());
                 None
-            } else if let Some(p) = detect_profile(&bytes, req.user_dir.as_deref()) {
+            } else if let Some(p) = detect_profile(head, req.user_dir.as_deref()) {
                 note = Some(format!(
                     "profile '{}' ({}) recognised from the header row",
                     p.name, p.title
                 ));
                 Some(p)
             } else {
-                let header = encoding::decode(&bytes, encoding::Encoding::Auto, src)
+                let header = encoding::decode(head, encoding::Encoding::Auto, src)
                     .ok()
                     .and_then(|(t, _)| mapped::header_of(&t, b',', 0))
                     .unwrap_or_default();
@@ -1295,6 +1309,23 @@ mod tests {
         assert_eq!(common_prefix(&v(&["Müller.csv", "Müll.csv"])), "Müll");
         assert_eq!(common_prefix(&v(&["a", "b"])), "");
         assert_eq!(common_prefix(&[]), "");
+    }
+
+    #[test]
+    fn the_head_of_a_large_file_ends_at_a_line() {
+        let small = b"a,b\n1,2\n";
+        assert_eq!(head_of(small), small);
+        let mut big = b"Date,Amount,Counterparty\n".to_vec();
+        while big.len() < 200_000 {
+            big.extend_from_slice(b"2026-01-01,1.00,Someone\n");
+        }
+        let h = head_of(&big);
+        assert!(h.len() <= 1 << 16 && h.len() > 60_000);
+        assert_eq!(h.last(), Some(&b'\n'));
+        assert!(own_payments_header(b"date,party,direction,amount\n"));
+        assert!(!own_payments_header(h));
+        assert!(is_json(b"\xEF\xBB\xBF  [ {}]"));
+        assert!(!is_json(h));
     }
 
     #[test]
