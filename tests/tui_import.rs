@@ -102,6 +102,18 @@ fn tab_completes_the_path_from_the_filesystem() {
     let lines = h.keys("tab");
     assert!(has(&lines, "starts with 'zz'"), "{}", screen(&lines));
     assert_eq!(path(&h), format!("{base}zz"));
+    // ~ is the home directory (here: the temporary one); the typed ~ stays
+    let d = h.app.import.take().unwrap();
+    h.app.import = Some(d.with_dirs(std::env::temp_dir(), Some(dir.path().to_path_buf())));
+    h.keys("ctrl-u");
+    h.type_text("~/bi");
+    h.keys("tab");
+    assert_eq!(path(&h), "~/bills/");
+    h.keys("ctrl-u");
+    h.type_text("~");
+    let lines = h.keys("tab");
+    assert_eq!(path(&h), "~/");
+    assert!(has(&lines, "4 matches"), "{}", screen(&lines));
     // tab on another field moves on; nothing was committed
     h.keys("down");
     assert_eq!(
