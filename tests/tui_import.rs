@@ -18,6 +18,12 @@ fn screen(lines: &[String]) -> String {
     lines.join("\n")
 }
 
+/// Fails, showing the screen, unless a line contains `needle`.
+#[track_caller]
+fn shows(lines: &[String], needle: &str) {
+    assert!(has(lines, needle), "no {needle:?} in\n{}", screen(lines));
+}
+
 fn status(lines: &[String]) -> String {
     lines[lines.len() - 2].clone()
 }
@@ -63,21 +69,21 @@ fn tab_completes_the_path_from_the_filesystem() {
     let base = format!("{}/", dir.path().display());
     let mut h = harness(100, 30, dir.path());
     let lines = h.keys("ctrl-o");
-    assert!(has(&lines, "Import"), "{}", screen(&lines));
+    shows(&lines, "Import");
     h.type_text(&format!("{base}ba"));
     // the common prefix of bank.csv and bank_dc.csv, and the candidates listed
     let lines = h.keys("tab");
     let path = |h: &Harness| h.app.import.as_ref().unwrap().path.text().to_string();
     assert_eq!(path(&h), format!("{base}bank"));
-    assert!(has(&lines, "2 match"), "{}", screen(&lines));
-    assert!(has(&lines, "  bank.csv"), "{}", screen(&lines));
-    assert!(has(&lines, "  bank_dc.csv"), "{}", screen(&lines));
+    shows(&lines, "2 match");
+    shows(&lines, "  bank.csv");
+    shows(&lines, "  bank_dc.csv");
     // again: cycles through them, shift-tab goes back
     h.keys("tab");
     assert_eq!(path(&h), format!("{base}bank.csv"));
     let lines = h.keys("tab");
     assert_eq!(path(&h), format!("{base}bank_dc.csv"));
-    assert!(has(&lines, "> bank_dc.csv"), "{}", screen(&lines));
+    shows(&lines, "> bank_dc.csv");
     h.keys("shift-tab");
     assert_eq!(path(&h), format!("{base}bank.csv"));
     // a directory gets a trailing slash
@@ -89,9 +95,9 @@ fn tab_completes_the_path_from_the_filesystem() {
     h.keys("ctrl-u");
     h.type_text(&base);
     let lines = h.keys("tab");
-    assert!(has(&lines, "4 match"), "{}", screen(&lines));
+    shows(&lines, "4 match");
     assert!(!has(&lines, ".hidden.csv"), "{}", screen(&lines));
-    assert!(has(&lines, "bills/"), "{}", screen(&lines));
+    shows(&lines, "bills/");
     // a dot lists hidden files
     h.type_text(".");
     h.keys("tab");
@@ -100,7 +106,7 @@ fn tab_completes_the_path_from_the_filesystem() {
     h.keys("ctrl-u");
     h.type_text(&format!("{base}zz"));
     let lines = h.keys("tab");
-    assert!(has(&lines, "starts with 'zz'"), "{}", screen(&lines));
+    shows(&lines, "starts with 'zz'");
     assert_eq!(path(&h), format!("{base}zz"));
     // ~ is the home directory (here: the temporary one); the typed ~ stays
     let d = h.app.import.take().unwrap();
@@ -113,7 +119,7 @@ fn tab_completes_the_path_from_the_filesystem() {
     h.type_text("~");
     let lines = h.keys("tab");
     assert_eq!(path(&h), "~/");
-    assert!(has(&lines, "4 matches"), "{}", screen(&lines));
+    shows(&lines, "4 matches");
     // tab on another field moves on; nothing was committed
     h.keys("down");
     assert_eq!(
@@ -132,25 +138,19 @@ fn preview_of_an_own_layout_payments_file() {
     h.type_text(&file);
     let lines = h.keys("enter");
     let s = screen(&lines);
-    assert!(has(&lines, "Dry run of payments.csv"), "{s}");
-    assert!(has(&lines, "3 rows read"), "{s}");
-    assert!(
-        has(
-            &lines,
-            "paytrack's own layout recognised from the header row"
-        ),
-        "{s}"
+    shows(&lines, "Dry run of payments.csv");
+    shows(&lines, "3 rows read");
+    shows(
+        &lines,
+        "paytrack's own layout recognised from the header row",
     );
-    assert!(
-        has(
-            &lines,
-            "would create 3 payments (2 in, 1 out), 1 new party, 2 allocated to invoices"
-        ),
-        "{s}"
+    shows(
+        &lines,
+        "would create 3 payments (2 in, 1 out), 1 new party, 2 allocated to invoices",
     );
-    assert!(has(&lines, "new parties: Neue Kunde GmbH"), "{s}");
+    shows(&lines, "new parties: Neue Kunde GmbH");
     // the table of the rows to create
-    assert!(has(&lines, "date"), "{s}");
+    shows(&lines, "date");
     let row = lines
         .iter()
         .find(|l| l.contains("BLUE-DEC"))
@@ -166,11 +166,7 @@ fn preview_of_an_own_layout_payments_file() {
     // choosing the own layout explicitly gives the same counts
     h.keys("esc down down right");
     let lines = h.keys("enter");
-    assert!(
-        has(&lines, "would create 3 payments (2 in, 1 out)"),
-        "{}",
-        screen(&lines)
-    );
+    shows(&lines, "would create 3 payments (2 in, 1 out)");
 }
 
 #[test]
@@ -189,15 +185,12 @@ fn preview_of_a_stripe_export_recognised_and_chosen() {
         has(&lines, "profile 'stripe' (Stripe"),
         "auto names the profile: {s}"
     );
-    assert!(
-        has(&lines, "would create 34 payments (14 in, 20 out; 15 fees)"),
-        "{s}"
-    );
+    shows(&lines, "would create 34 payments (14 in, 20 out; 15 fees)");
     assert!(has(&lines, "2 rows left out"), "payouts: {s}");
-    assert!(has(&lines, "0 duplicates skipped"), "{s}");
+    shows(&lines, "0 duplicates skipped");
     assert!(has(&lines, "txn_1C0000"), "the first row: {s}");
-    assert!(has(&lines, "rows 1–"), "{s}");
-    assert!(has(&lines, "of 34 to create"), "{s}");
+    shows(&lines, "rows 1–");
+    shows(&lines, "of 34 to create");
     // the same profile chosen by name: auto, own, bank, bank-debit-credit, stripe
     h.keys("esc down down right right right right");
     let d = h.app.import.as_ref().unwrap();
@@ -207,11 +200,7 @@ fn preview_of_a_stripe_export_recognised_and_chosen() {
         d.layout_text()
     );
     let lines = h.keys("enter");
-    assert!(
-        has(&lines, "would create 34 payments (14 in, 20 out; 15 fees)"),
-        "{}",
-        screen(&lines)
-    );
+    shows(&lines, "would create 34 payments (14 in, 20 out; 15 fees)");
     assert_eq!(h.store.commits(), 0);
 }
 
@@ -226,13 +215,9 @@ fn import_shows_the_payments_and_undo_takes_the_whole_import_back() {
     h.type_text(&file);
     h.keys("enter");
     let lines = h.keys("enter");
-    let s = screen(&lines);
-    assert!(
-        has(
-            &lines,
-            "imported 3 payments (2 in, 1 out), 1 new party, 2 allocated to invoices"
-        ),
-        "{s}"
+    shows(
+        &lines,
+        "imported 3 payments (2 in, 1 out), 1 new party, 2 allocated to invoices",
     );
     assert!(
         hint(&lines).contains("imported 3 payments"),
@@ -252,8 +237,8 @@ fn import_shows_the_payments_and_undo_takes_the_whole_import_back() {
         "{}",
         status(&lines)
     );
-    assert!(has(&lines, "Neue Kunde GmbH"), "{}", screen(&lines));
-    assert!(has(&lines, "BLUE-DEC"), "{}", screen(&lines));
+    shows(&lines, "Neue Kunde GmbH");
+    shows(&lines, "BLUE-DEC");
     let lines = h.keys("3");
     assert!(
         status(&lines).starts_with(" 5 parties"),
@@ -299,11 +284,11 @@ fn a_statement_imported_twice_adds_nothing_the_second_time() {
     h.type_text(&camt);
     // kind: statement (payments → invoices → parties → statement)
     let lines = h.keys("down left");
-    assert!(has(&lines, "< statement >"), "{}", screen(&lines));
-    assert!(has(&lines, "detected: CAMT.053"), "{}", screen(&lines));
+    shows(&lines, "< statement >");
+    shows(&lines, "detected: CAMT.053");
     let lines = h.keys("enter");
-    assert!(has(&lines, "CAMT.053"), "{}", screen(&lines));
-    assert!(has(&lines, "0 duplicates skipped"), "{}", screen(&lines));
+    shows(&lines, "CAMT.053");
+    shows(&lines, "0 duplicates skipped");
     h.keys("enter enter enter");
     assert!(h.app.import.is_none());
     let n = h.store.ledger().payments().len();
@@ -311,15 +296,10 @@ fn a_statement_imported_twice_adds_nothing_the_second_time() {
     h.keys("ctrl-o");
     h.type_text(&camt);
     let lines = h.keys("down left enter");
-    let s = screen(&lines);
-    assert!(has(&lines, "would create 0 payments"), "{s}");
-    assert!(has(&lines, "already recorded (skipped), lines"), "{s}");
+    shows(&lines, "would create 0 payments");
+    shows(&lines, "already recorded (skipped), lines");
     let lines = h.keys("enter");
-    assert!(
-        has(&lines, "nothing to import from camt053.xml"),
-        "{}",
-        screen(&lines)
-    );
+    shows(&lines, "nothing to import from camt053.xml");
     let lines = h.keys("enter");
     assert!(h.app.import.is_none(), "{}", screen(&lines));
     assert!(
@@ -343,17 +323,13 @@ fn errors_name_file_and_line_and_nothing_is_committed() {
     h.keys("ctrl-o");
     h.type_text(&bad);
     let lines = h.keys("enter");
-    let s = screen(&lines);
-    assert!(has(&lines, "with errors; nothing can be imported"), "{s}");
-    assert!(
-        has(
-            &lines,
-            "bad_date.csv:7: date: '31/02/2026' is not a date (expected %d/%m/%Y)"
-        ),
-        "{s}"
+    shows(&lines, "with errors; nothing can be imported");
+    shows(
+        &lines,
+        "bad_date.csv:7: date: '31/02/2026' is not a date (expected %d/%m/%Y)",
     );
     let lines = h.keys("enter");
-    assert!(has(&lines, "bad_date.csv:7"), "{}", screen(&lines));
+    shows(&lines, "bad_date.csv:7");
     assert!(h.app.import.is_some());
     assert_eq!(h.store.commits(), 0);
     // paytrack's own layout with a bad date in row 3
@@ -365,33 +341,24 @@ fn errors_name_file_and_line_and_nothing_is_committed() {
     h.keys("esc ctrl-u");
     h.type_text(&own);
     let lines = h.keys("enter");
-    let s = screen(&lines);
-    assert!(has(&lines, "nothing was imported"), "{s}");
-    assert!(has(&lines, "broken.csv:3: date"), "{s}");
+    shows(&lines, "nothing was imported");
+    shows(&lines, "broken.csv:3: date");
     // a wrong header row
     let wrong = write(dir.path(), "wrong.csv", "when,who,how much\n1,2,3\n");
     h.keys("esc ctrl-u");
     h.type_text(&wrong);
     let lines = h.keys("enter");
-    assert!(
-        has(&lines, "wrong.csv:1: the header row matches no profile"),
-        "{}",
-        screen(&lines)
-    );
+    shows(&lines, "wrong.csv:1: the header row matches no profile");
     // a directory
     h.keys("esc ctrl-u");
     h.type_text(&dir.path().display().to_string());
     let lines = h.keys("enter");
-    assert!(has(&lines, "is a directory"), "{}", screen(&lines));
+    shows(&lines, "is a directory");
     // a file that is not there
     h.keys("esc ctrl-u");
     h.type_text(&format!("{}/missing.csv", dir.path().display()));
     let lines = h.keys("enter");
-    assert!(
-        has(&lines, "missing.csv: cannot read"),
-        "{}",
-        screen(&lines)
-    );
+    shows(&lines, "missing.csv: cannot read");
     assert_eq!(h.store.commits(), 0);
     assert_eq!(h.store.ledger().payments().len(), 6);
 }
@@ -408,7 +375,7 @@ fn esc_cancels_reading_and_closes_the_dialog() {
     assert!(h.app.import.as_ref().unwrap().running());
     assert!(h.app.busy());
     let lines = h.draw();
-    assert!(has(&lines, "esc stop"), "{}", screen(&lines));
+    shows(&lines, "esc stop");
     assert!(has(&lines, "%"), "a gauge: {}", screen(&lines));
     assert!(has(&lines, " lines"), "bytes and lines: {}", screen(&lines));
     key(&mut h, KeyCode::Esc);
@@ -416,11 +383,7 @@ fn esc_cancels_reading_and_closes_the_dialog() {
     let lines = h.draw();
     let d = h.app.import.as_ref().unwrap();
     assert!(matches!(d.stage, Stage::Edit), "{:?}", d.stage);
-    assert!(
-        has(&lines, "cancelled; nothing was imported"),
-        "{}",
-        screen(&lines)
-    );
+    shows(&lines, "cancelled; nothing was imported");
     // on the preview esc goes back to the fields, then closes the dialog
     h.keys("enter");
     assert!(matches!(
@@ -543,15 +506,11 @@ fn invoices_and_parties_in_the_own_layout_and_json() {
     h.type_text(&invoices);
     // kind: invoices; the layout is fixed to paytrack's own
     let lines = h.keys("down right");
-    assert!(has(&lines, "< invoices >"), "{}", screen(&lines));
-    assert!(
-        has(&lines, "paytrack's own layout (CSV or JSON)"),
-        "{}",
-        screen(&lines)
-    );
+    shows(&lines, "< invoices >");
+    shows(&lines, "paytrack's own layout (CSV or JSON)");
     let lines = h.keys("enter");
     let s = screen(&lines);
-    assert!(has(&lines, "would create 2 invoices, 1 new party"), "{s}");
+    shows(&lines, "would create 2 invoices, 1 new party");
     let row = lines
         .iter()
         .find(|l| l.contains("INV-901"))
@@ -570,8 +529,8 @@ fn invoices_and_parties_in_the_own_layout_and_json() {
     h.type_text(&parties);
     h.keys("down right right");
     let lines = h.keys("enter");
-    assert!(has(&lines, "would create 1 party"), "{}", screen(&lines));
-    assert!(has(&lines, "JSON"), "{}", screen(&lines));
+    shows(&lines, "would create 1 party");
+    shows(&lines, "JSON");
     h.keys("enter enter");
     assert!(h.store.ledger().party_by_name("Omega Ltd").is_some());
     // undo: the parties, then the invoices (and Zeta AG)
@@ -611,17 +570,13 @@ fn a_preview_made_stale_by_another_session_is_made_again() {
         .unwrap();
     h.settle();
     let lines = h.keys("enter");
-    assert!(
-        has(
-            &lines,
-            "the data changed since the preview; here is a new one"
-        ),
-        "{}",
-        screen(&lines)
+    shows(
+        &lines,
+        "the data changed since the preview; here is a new one",
     );
     assert_eq!(h.store.ledger().payments().len(), 7, "nothing imported yet");
     let lines = h.keys("enter");
-    assert!(has(&lines, "imported 3 payments"), "{}", screen(&lines));
+    shows(&lines, "imported 3 payments");
     let stored = h.store.ledger();
     assert_eq!(stored.payments().len(), 10);
     let mut ids: Vec<u64> = stored.payments().iter().map(|p| p.id.0).collect();
@@ -666,7 +621,7 @@ reference = ["Verwendungszweck"]
     h.app.import_profile_dir = Some(profiles.clone());
     let lines = h.keys("ctrl-o");
     // a broken profile file is named, the others carry on
-    assert!(has(&lines, "broken"), "{}", screen(&lines));
+    shows(&lines, "broken");
     let d = h.app.import.as_ref().unwrap();
     assert!(
         d.layouts
@@ -678,19 +633,13 @@ reference = ["Verwendungszweck"]
     h.type_text(&file);
     let lines = h.keys("enter");
     let s = screen(&lines);
-    assert!(
-        has(
-            &lines,
-            "profile 'sparkasse' (Sparkasse CSV export) recognised"
-        ),
-        "{s}"
+    shows(
+        &lines,
+        "profile 'sparkasse' (Sparkasse CSV export) recognised",
     );
-    assert!(
-        has(&lines, "would create 2 payments (1 in, 1 out), 1 new party"),
-        "{s}"
-    );
+    shows(&lines, "would create 2 payments (1 in, 1 out), 1 new party");
     assert!(has(&lines, "1,250.00") || has(&lines, "1250.00"), "{s}");
-    assert!(has(&lines, "Bürobedarf Müller"), "{s}");
+    shows(&lines, "Bürobedarf Müller");
     h.keys("enter");
     assert_eq!(h.store.ledger().payments().len(), 8);
 }
