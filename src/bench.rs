@@ -119,6 +119,24 @@ fn run_child_peak_rss(cmd: &mut Command) -> Result<(Duration, u64)> {
     Ok((elapsed, peak))
 }
 
+/// Environment variable naming the steps to run (comma separated: `import`, `open`,
+/// `load`, `filters`, `typing`, `reports`, `cli`, `memory`); unset runs all of them.
+/// Steps other than `import` need a store: without `import`, the benchmark reuses the
+/// store in [`STORE_ENV`] (e.g. one made by `paytrack demo --seed-only`).
+pub const STEPS_ENV: &str = "PAYTRACK_BENCH_STEPS";
+
+/// Environment variable naming an existing store the steps run on instead of importing
+/// the demo data into a fresh one (the `import` step is then skipped).
+pub const STORE_ENV: &str = "PAYTRACK_BENCH_STORE";
+
+/// Whether `step` is selected by [`STEPS_ENV`].
+fn step_on(step: &str) -> bool {
+    match std::env::var(STEPS_ENV) {
+        Ok(v) => v.split(',').any(|s| s.trim() == step),
+        Err(_) => true,
+    }
+}
+
 /// The filter queries measured on the Payments list.
 fn filter_queries(l: &Ledger) -> Vec<(String, String)> {
     let party = l
@@ -186,6 +204,26 @@ impl Drop for RemoveOnDrop {
 type Emit<'a> = dyn FnMut(&str, Duration, String) -> Result<()> + 'a;
 
 fn bench_size(opts: &BenchOptions, size: usize, tmp: &Path, emit: &mut Emit<'_>) -> Result<()> {
+    let reuse = std::env::var_os(STORE_ENV).map(PathBuf::from);
+    let store_dir = match reuse {
+        Some(dir) => dir,
+        None => {
+            let dir = tmp.join("store");
+            import_step(opts, size, tmp, &dir, emit)?;
+            dir
+        }
+    };
+    measure_store(opts, &store_dir, emit)
+}
+
+/// Generates the demo data, writes the CSV pair and imports it into `store_dir`.
+fn import_step(
+    opts: &BenchOptions,
+    size: usize,
+    tmp: &Path,
+    store_dir: &Path,
+    emit: &mut Emit<'_>,
+) -> Result<()> {
     let cfg = DemoConfig {
         seed: demo::DEFAULT_SEED,
         payments: size,
@@ -211,9 +249,9 @@ fn bench_size(opts: &BenchOptions, size: usize, tmp: &Path, emit: &mut Emit<'_>)
     let csv_bytes = std::fs::metadata(&inv_csv)?.len() + std::fs::metadata(&pay_csv)?.len();
 
     // Import into a fresh store, several times.
-    let store_dir = tmp.join("store");
     let mut n = 0;
-    let (import, ()) = time_runs(opts.runs, || {
+    let runs = if step_on("import") { opts.runs } else { 1 };
+    let (import, ()) = time_runs(runs, || {
         n += 1;
         let dir = tmp.join(format!("import-{n}"));
         let store = Store::open(&dir)?;
@@ -236,16 +274,19 @@ fn bench_size(opts: &BenchOptions, size: usize, tmp: &Path, emit: &mut Emit<'_>)
         )?;
         store.commit(&plan.changes)?;
         drop(store);
-        if dir != store_dir {
+        if dir != *store_dir {
             if store_dir.exists() {
-                std::fs::remove_dir_all(&store_dir)?;
+                std::fs::remove_dir_all(store_dir)?;
             }
-            std::fs::rename(&dir, &store_dir)?;
+            std::fs::rename(&dir, store_dir)?;
         }
         std::mem::forget(mid);
         Ok(())
     })?;
-    let disk = dir_size(&store_dir);
+    if !step_on("import") {
+        return Ok(());
+    }
+    let disk = dir_size(store_dir);
     emit(
         "import CSV pair",
         import,
@@ -258,43 +299,110 @@ fn bench_size(opts: &BenchOptions, size: usize, tmp: &Path, emit: &mut Emit<'_>)
         ),
     )?;
 
-    // Cold open to the first frame, and to the fully loaded list.
-    let mut loaded_times = Vec::new();
-    let mut first_times = Vec::new();
-    time_runs(opts.runs, || {
-        let t = Instant::now();
-        let store = Arc::new(open_store(&store_dir)?);
-        let mut app = tui_app(store, opts.today);
-        let mut term = Terminal::new(TestBackend::new(120, 40))?;
-        term.draw(|f| tui::ui::draw(f, &mut app))?;
-        first_times.push(t.elapsed());
-        app.settle(Duration::from_secs(120));
-        term.draw(|f| tui::ui::draw(f, &mut app))?;
-        loaded_times.push(t.elapsed());
-        drop(app); // releases the store for the next run
-        Ok(())
-    })?;
-    emit(
-        "open to first frame (120x40)",
-        median(first_times),
-        String::new(),
-    )?;
-    emit(
-        "open to fully loaded list",
-        median(loaded_times),
-        String::new(),
-    )?;
+    Ok(())
+}
 
-    // Full load of the store (what the background thread does).
-    let (load, loaded) = time_runs(opts.runs, || {
-        let s = open_store(&store_dir)?;
-        let l = s.load()?;
-        Ok(std::mem::ManuallyDrop::new(l))
-    })?;
-    emit("full load of the store", load, String::new())?;
-    let ledger: &Ledger = &loaded;
+/// Every step but the import, on the store in `store_dir`.
+fn measure_store(opts: &BenchOptions, store_dir: &Path, emit: &mut Emit<'_>) -> Result<()> {
+    let rules = StatusRules::new(opts.today);
+    if step_on("open") {
+        // Cold open to the first frame, and to the fully loaded list.
+        let mut loaded_times = Vec::new();
+        let mut first_times = Vec::new();
+        time_runs(opts.runs, || {
+            let t = Instant::now();
+            let store = Arc::new(open_store(store_dir)?);
+            let mut app = tui_app(store, opts.today);
+            let mut term = Terminal::new(TestBackend::new(120, 40))?;
+            term.draw(|f| tui::ui::draw(f, &mut app))?;
+            first_times.push(t.elapsed());
+            app.settle(Duration::from_secs(120));
+            term.draw(|f| tui::ui::draw(f, &mut app))?;
+            loaded_times.push(t.elapsed());
+            drop(app); // releases the store for the next run
+            Ok(())
+        })?;
+        emit(
+            "open to first frame (120x40)",
+            median(first_times),
+            String::new(),
+        )?;
+        emit(
+            "open to fully loaded list",
+            median(loaded_times),
+            String::new(),
+        )?;
+    }
 
-    // Filter latency on the payments list.
+    if step_on("load") || step_on("filters") || step_on("reports") {
+        // Full load of the store (what the background thread does).
+        let runs = if step_on("load") { opts.runs } else { 1 };
+        let (load, loaded) = time_runs(runs, || {
+            let s = open_store(store_dir)?;
+            let l = s.load()?;
+            Ok(std::mem::ManuallyDrop::new(l))
+        })?;
+        if step_on("load") {
+            emit("full load of the store", load, String::new())?;
+        }
+        let ledger: &Ledger = &loaded;
+        if step_on("filters") {
+            filter_steps(opts, ledger, rules, emit)?;
+        }
+        if step_on("reports") {
+            report_steps(opts, ledger, emit)?;
+        }
+    }
+
+    if step_on("typing") {
+        typing_step(opts, store_dir, emit)?;
+    }
+
+    if step_on("cli") {
+        // The shell lookup end to end.
+        let mut rss = 0;
+        let (t, ()) = time_runs(opts.runs, || {
+            let (_, peak) = run_child_peak_rss(
+                Command::new(&opts.exe)
+                    .arg("--db")
+                    .arg(store_dir)
+                    .args(["--today", &crate::domain::format_date(opts.today)])
+                    .args(["payments", "--filter", "sepa", "--format", "csv"]),
+            )?;
+            rss = peak;
+            Ok(())
+        })?;
+        emit(
+            "CLI `payments --filter sepa --format csv` (process start to exit)",
+            t,
+            format!("peak RSS {}", mb(rss)),
+        )?;
+    }
+    if step_on("memory") {
+        // Peak memory of a TUI holding everything.
+        let (t, peak) = run_child_peak_rss(
+            Command::new(&opts.exe)
+                .arg("--db")
+                .arg(store_dir)
+                .args(["--today", &crate::domain::format_date(opts.today)])
+                .args(["bench", "--tui-memory-probe"]),
+        )?;
+        emit(
+            "TUI with the full store loaded (headless)",
+            t,
+            format!("peak RSS {}", mb(peak)),
+        )?;
+    }
+    Ok(())
+}
+
+/// Filter latency on the payments list.
+fn filter_steps(
+    opts: &BenchOptions,
+    ledger: &Ledger,
+    rules: StatusRules,
+    emit: &mut Emit<'_>,
+) -> Result<()> {
     let ctx = EvalContext { ledger, rules };
     for (name, q) in filter_queries(ledger) {
         let parsed = query::parse(&q).map_err(|e| anyhow::anyhow!("{q}: {e}"))?;
@@ -304,33 +412,83 @@ fn bench_size(opts: &BenchOptions, size: usize, tmp: &Path, emit: &mut Emit<'_>)
         )?;
         emit(&format!("filter `{q}` ({name})"), t, format!("{hits} rows"))?;
     }
+    Ok(())
+}
 
-    // Typing a six-letter fuzzy word into the TUI's filter bar, key by key.
-    {
-        let store = Arc::new(open_store(&store_dir)?);
+/// Typing a six-letter fuzzy word into the TUI's filter bar, key by key, then deleting
+/// it again with backspace; each key press to the frame showing its result, timed the
+/// way the event loop runs (debounce and poll interval included).
+fn typing_step(opts: &BenchOptions, store_dir: &Path, emit: &mut Emit<'_>) -> Result<()> {
+    let mut typed = Vec::new();
+    let mut erased = Vec::new();
+    for _ in 0..opts.runs.max(1) {
+        let store = Arc::new(open_store(store_dir)?);
         let mut app = tui_app(store, opts.today);
         let mut term = Terminal::new(TestBackend::new(120, 40))?;
         app.settle(Duration::from_secs(120));
         term.draw(|f| tui::ui::draw(f, &mut app))?;
         app.handle_key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE));
-        let mut per_key = Vec::new();
-        for c in "garden".chars() {
+        // As the event loop does it: sleep until the app's next wakeup (the filter's
+        // debounce, the poll interval while the worker computes), tick, until the list
+        // is computed; then draw.
+        let mut press = |app: &mut tui::App, code: KeyCode| -> Result<Duration> {
             let t = Instant::now();
-            app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
-            app.settle(Duration::from_secs(60));
-            term.draw(|f| tui::ui::draw(f, &mut app))?;
-            per_key.push(t.elapsed());
+            app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+            loop {
+                std::thread::sleep(app.next_wakeup(Instant::now()));
+                app.tick(Instant::now());
+                if !app.busy() {
+                    break;
+                }
+                if t.elapsed() > Duration::from_secs(60) {
+                    anyhow::bail!("the filter did not finish within a minute");
+                }
+            }
+            term.draw(|f| tui::ui::draw(f, app))?;
+            Ok(t.elapsed())
+        };
+        for c in "garden".chars() {
+            typed.push(press(&mut app, KeyCode::Char(c))?);
+        }
+        for _ in 0..6 {
+            erased.push(press(&mut app, KeyCode::Backspace)?);
         }
         drop(app);
-        let worst = per_key.iter().max().copied().unwrap_or_default();
-        emit(
-            "filter bar: key press to redrawn frame (median of 6 keys)",
-            median(per_key),
-            format!("worst key {:.1} ms", worst.as_secs_f64() * 1e3),
-        )?;
     }
+    // Per key position: the median over the runs, then the median and worst of those.
+    let per_key = |v: &[Duration]| -> Vec<Duration> {
+        (0..6)
+            .map(|k| median(v.iter().skip(k).step_by(6).copied().collect()))
+            .collect()
+    };
+    let note = |keys: &[Duration]| {
+        let list: Vec<String> = keys
+            .iter()
+            .map(|d| format!("{:.0}", d.as_secs_f64() * 1e3))
+            .collect();
+        let worst = keys.iter().max().copied().unwrap_or_default();
+        format!(
+            "worst key {:.1} ms; per key {} ms",
+            worst.as_secs_f64() * 1e3,
+            list.join("/")
+        )
+    };
+    let (kt, ke) = (per_key(&typed), per_key(&erased));
+    emit(
+        "filter bar: typing `garden`, key press to redrawn frame (median of 6 keys)",
+        median(kt.clone()),
+        note(&kt),
+    )?;
+    emit(
+        "filter bar: erasing it with backspace (median of 6 keys)",
+        median(ke.clone()),
+        note(&ke),
+    )?;
+    Ok(())
+}
 
-    // Reports.
+/// Each report over the loaded ledger.
+fn report_steps(opts: &BenchOptions, ledger: &Ledger, emit: &mut Emit<'_>) -> Result<()> {
     let (t, _) = time_runs(opts.runs, || {
         Ok(report::aging::aging(
             ledger,
@@ -353,37 +511,6 @@ fn bench_size(opts: &BenchOptions, size: usize, tmp: &Path, emit: &mut Emit<'_>)
         Ok(report::cashflow::cashflow(ledger, opts.today, 13))
     })?;
     emit("report cashflow", t, String::new())?;
-
-    // The shell lookup end to end, and peak memory of processes holding everything.
-    let mut rss = 0;
-    let (t, ()) = time_runs(opts.runs, || {
-        let (_, peak) = run_child_peak_rss(
-            Command::new(&opts.exe)
-                .arg("--db")
-                .arg(&store_dir)
-                .args(["--today", &crate::domain::format_date(opts.today)])
-                .args(["payments", "--filter", "sepa", "--format", "csv"]),
-        )?;
-        rss = peak;
-        Ok(())
-    })?;
-    emit(
-        "CLI `payments --filter sepa --format csv` (process start to exit)",
-        t,
-        format!("peak RSS {}", mb(rss)),
-    )?;
-    let (t, peak) = run_child_peak_rss(
-        Command::new(&opts.exe)
-            .arg("--db")
-            .arg(&store_dir)
-            .args(["--today", &crate::domain::format_date(opts.today)])
-            .args(["bench", "--tui-memory-probe"]),
-    )?;
-    emit(
-        "TUI with the full store loaded (headless)",
-        t,
-        format!("peak RSS {}", mb(peak)),
-    )?;
     Ok(())
 }
 

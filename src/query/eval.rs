@@ -421,6 +421,73 @@ fn invoice_sets(
     Some(acc)
 }
 
+/// Which invoices' numbers match a fuzzy word, remembered between queries over one
+/// ledger: typing `gard` after `gar` tests only the invoices that matched `gar` instead
+/// of every invoice. Give a memo only to queries over the ledger it was made for (start
+/// a new one when the ledger changes).
+#[derive(Default)]
+pub struct WordMemo {
+    /// (folded word, bit set by invoice id), newest last.
+    sets: std::sync::Mutex<Vec<(Vec<char>, std::sync::Arc<Vec<u64>>)>>,
+}
+
+/// Words a memo keeps.
+const MEMO_WORDS: usize = 16;
+
+impl WordMemo {
+    /// A new, empty memo.
+    pub fn new() -> WordMemo {
+        WordMemo::default()
+    }
+
+    /// The bit set of invoices whose number matches `pat`, if it follows from a
+    /// remembered one (the same word, or a word `pat` extends: then only its invoices
+    /// are tested).
+    fn numbers(&self, ledger: &Ledger, pat: &Pattern) -> Option<std::sync::Arc<Vec<u64>>> {
+        let base = {
+            let sets = self.sets.lock().ok()?;
+            if let Some((_, s)) = sets.iter().find(|(w, _)| w == pat.folded()) {
+                return Some(s.clone());
+            }
+            sets.iter()
+                .filter(|(w, _)| super::narrow::chars_in_order(pat.folded(), w))
+                .min_by_key(|(_, s)| s.iter().map(|w| w.count_ones()).sum::<u32>())
+                .map(|(_, s)| s.clone())?
+        };
+        let mut out = vec![0u64; base.len()];
+        for (k, &w) in base.iter().enumerate() {
+            let mut w = w;
+            while w != 0 {
+                let id = (k as u64) << 6 | u64::from(w.trailing_zeros());
+                w &= w - 1;
+                if ledger
+                    .invoice(crate::domain::InvoiceId(id))
+                    .is_some_and(|i| pat.is_match(&i.number))
+                {
+                    out[k] |= 1 << (id & 63);
+                }
+            }
+        }
+        let out = std::sync::Arc::new(out);
+        self.remember_arc(pat, out.clone());
+        Some(out)
+    }
+
+    fn remember(&self, pat: &Pattern, set: &[u64]) {
+        self.remember_arc(pat, std::sync::Arc::new(set.to_vec()));
+    }
+
+    fn remember_arc(&self, pat: &Pattern, set: std::sync::Arc<Vec<u64>>) {
+        if let Ok(mut sets) = self.sets.lock() {
+            sets.retain(|(w, _)| w != pat.folded());
+            sets.push((pat.folded().to_vec(), set));
+            if sets.len() > MEMO_WORDS {
+                sets.remove(0);
+            }
+        }
+    }
+}
+
 impl Query {
     /// Whether the query has no terms (matches everything).
     pub fn is_empty(&self) -> bool {
@@ -445,7 +512,7 @@ impl Query {
         kind: RecordKind,
         tables: bool,
     ) -> Prepared<'q> {
-        build_prepared(self.terms.iter(), ctx, kind, tables, tables)
+        build_prepared(self.terms.iter(), ctx, kind, tables, tables, None)
     }
 
     /// Whether payment `p` matches (single record; for many, use [`filter_payments`]).
@@ -524,6 +591,7 @@ fn build_prepared<'q>(
     kind: RecordKind,
     party_tables: bool,
     related_tables: bool,
+    memo: Option<&WordMemo>,
 ) -> Prepared<'q> {
     let today = ctx.rules.as_of;
     let ledger = ctx.ledger;
@@ -591,7 +659,7 @@ fn build_prepared<'q>(
         }
     };
     if related_tables && kind == RecordKind::Payment {
-        precompute_invoice_sets(&mut terms, ledger, &facts, &ctx.rules);
+        precompute_invoice_sets(&mut terms, ledger, &facts, &ctx.rules, memo);
     }
     terms.sort_by_key(|(_, c)| c.cost(kind, &facts));
     let not_for_parties = terms.iter().any(|(_, c)| !c.applies_to_parties());
@@ -610,10 +678,25 @@ fn precompute_invoice_sets(
     ledger: &Ledger,
     facts: &Facts,
     rules: &StatusRules,
+    memo: Option<&WordMemo>,
 ) {
+    // Fuzzy words first from the memo: the same word again, or a longer one whose
+    // matching invoices are among those of a word it extends.
+    let mut from_memo = Vec::new();
+    if let Some(memo) = memo {
+        for (_, c) in terms.iter_mut() {
+            if let PCond::Words { pat, invoices, .. } = c {
+                if let Some(set) = memo.numbers(ledger, pat) {
+                    from_memo.push(pat.folded().to_vec());
+                    *invoices = IdSet::Bits(set.to_vec());
+                }
+            }
+        }
+    }
     let mut preds = Vec::new();
     for (_, c) in terms.iter() {
         match c {
+            PCond::Words { pat, .. } if from_memo.iter().any(|f| f == pat.folded()) => {}
             PCond::Words { pat, .. } => preds.push(InvPred::Number(pat)),
             PCond::Invoice { num, .. } => preds.push(InvPred::Exact(num)),
             PCond::Status { mask, .. } => preds.push(InvPred::Status(*mask)),
@@ -635,9 +718,17 @@ fn precompute_invoice_sets(
     let mut sets = sets.into_iter();
     for (_, c) in terms.iter_mut() {
         let slot = match c {
-            PCond::Words { invoices, .. }
-            | PCond::Invoice { invoices, .. }
-            | PCond::Due { invoices, .. } => invoices,
+            PCond::Words { pat, .. } if from_memo.iter().any(|f| f == pat.folded()) => continue,
+            PCond::Words { pat, invoices, .. } => {
+                if let Some(s) = sets.next() {
+                    if let Some(memo) = memo {
+                        memo.remember(pat, &s);
+                    }
+                    *invoices = IdSet::Bits(s);
+                }
+                continue;
+            }
+            PCond::Invoice { invoices, .. } | PCond::Due { invoices, .. } => invoices,
             PCond::Status { invoices, .. } if !skip_status => invoices,
             _ => continue,
         };
@@ -816,27 +907,6 @@ fn par_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> R + Sync
     })
 }
 
-/// Indices of the items for which `pred` holds, in order, split over all cores.
-fn par_filter<T: Sync>(items: &[T], pred: impl Fn(&T) -> bool + Sync) -> Vec<usize> {
-    let parts = par_chunks(items, |base, chunk| {
-        let mut out = Vec::with_capacity(chunk.len() / 16);
-        for (j, x) in chunk.iter().enumerate() {
-            if pred(x) {
-                out.push(base + j);
-            }
-        }
-        out
-    });
-    if parts.len() == 1 {
-        return parts.into_iter().next().unwrap_or_default();
-    }
-    let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-    for p in parts {
-        out.extend(p);
-    }
-    out
-}
-
 /// Below this share of the records left by the terms that only read the record itself,
 /// the terms that need related records look them up per row instead of precomputing
 /// tables over all related records.
@@ -849,58 +919,224 @@ const SAMPLE: usize = 4096;
 /// payment, the payments of an invoice) are evaluated through tables precomputed over all
 /// related records when many rows pass the other terms, and by direct look-ups when few
 /// do; the share is estimated on an even sample of the rows.
+///
+/// `rows`: only these records (indices into `items`), in this order, else all of them in
+/// slice order. `None` when `cancel` said so (it is asked every few thousand records).
+#[allow(clippy::too_many_arguments)]
 fn filter_rows<T: Sync>(
     ctx: &EvalContext,
     q: &Query,
     kind: RecordKind,
     items: &[T],
+    rows: Option<&[u32]>,
     related_len: usize,
+    cancel: &Cancelled,
+    memo: Option<&WordMemo>,
     eval: impl Fn(&Prepared, &T) -> bool + Sync,
-) -> Vec<usize> {
+) -> Option<Vec<u32>> {
+    let n = rows.map_or(items.len(), <[u32]>::len);
+    let at = |j: usize| -> &T {
+        match rows {
+            Some(r) => &items[r[j] as usize],
+            None => &items[j],
+        }
+    };
     if q.is_empty() {
-        return (0..items.len()).collect();
+        return Some(match rows {
+            Some(r) => r.to_vec(),
+            None => (0..items.len() as u32).collect(),
+        });
     }
     let heavy = q.terms.iter().any(|t| needs_related(&t.cond, kind));
     let tables = heavy && {
         let light = q.terms.iter().filter(|t| !needs_related(&t.cond, kind));
-        let light_p = build_prepared(light, ctx, kind, true, false);
-        let step = (items.len() / SAMPLE).max(1);
+        let light_p = build_prepared(light, ctx, kind, true, false, None);
+        let step = (n / SAMPLE).max(1);
         let (mut seen, mut hits) = (0usize, 0usize);
-        for x in items.iter().step_by(step) {
+        for j in (0..n).step_by(step) {
             seen += 1;
-            hits += usize::from(eval(&light_p, x));
+            hits += usize::from(eval(&light_p, at(j)));
         }
         // estimated rows left, times the cost ratio, against the related records
-        let left = hits.saturating_mul(items.len()) / seen.max(1);
-        left.saturating_mul(DIRECT_SHARE) > related_len.max(items.len())
+        let left = hits.saturating_mul(n) / seen.max(1);
+        left.saturating_mul(DIRECT_SHARE) > related_len.max(n)
     };
-    let prep = build_prepared(q.terms.iter(), ctx, kind, true, tables);
-    par_filter(items, |x| eval(&prep, x))
+    if cancel() {
+        return None;
+    }
+    let prep = build_prepared(q.terms.iter(), ctx, kind, true, tables, memo);
+    if cancel() {
+        return None;
+    }
+    match rows {
+        Some(r) if r.len() > SCATTERED => {
+            // Many rows in display order are scattered over the records: visit them in
+            // record order (sequential memory access), then put the hits back in order.
+            let asc = in_index_order(r, items.len());
+            let hits = par_filter_at(asc.len(), cancel, |j| {
+                let i = asc[j];
+                eval(&prep, &items[i as usize]).then_some(i)
+            })?;
+            let mut hit = vec![0u64; items.len().div_ceil(64)];
+            for i in hits {
+                hit[(i >> 6) as usize] |= 1 << (i & 63);
+            }
+            Some(
+                r.iter()
+                    .copied()
+                    .filter(|&i| bits_get(&hit, u64::from(i)))
+                    .collect(),
+            )
+        }
+        _ => par_filter_at(n, cancel, |j| {
+            let x = at(j);
+            eval(&prep, x).then(|| match rows {
+                Some(r) => r[j],
+                None => j as u32,
+            })
+        }),
+    }
+}
+
+/// Rows above which a subset is visited in record order rather than in the order given.
+const SCATTERED: usize = 16 * 1024;
+
+/// `rows` (distinct indices below `len`) in ascending order, in O(rows + len / 64)
+/// through a bit set: for visiting a large subset of records sequentially.
+pub fn in_index_order(rows: &[u32], len: usize) -> Vec<u32> {
+    let mut bits = vec![0u64; len.div_ceil(64)];
+    for &i in rows {
+        if let Some(w) = bits.get_mut((i >> 6) as usize) {
+            *w |= 1 << (i & 63);
+        }
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (k, &w) in bits.iter().enumerate() {
+        let mut w = w;
+        while w != 0 {
+            out.push((k as u32) << 6 | w.trailing_zeros());
+            w &= w - 1;
+        }
+    }
+    out
+}
+
+/// Asked during long scans: whether the result is no longer wanted.
+pub type Cancelled<'a> = dyn Fn() -> bool + Sync + 'a;
+
+/// Positions per cancellation check.
+const CANCEL_EVERY: usize = 4096;
+
+/// `f(j)` for every position `j` in `0..n` on all cores, keeping the `Some` values in
+/// order; `None` as soon as `cancel` says so.
+fn par_filter_at(
+    n: usize,
+    cancel: &Cancelled,
+    f: impl Fn(usize) -> Option<u32> + Sync,
+) -> Option<Vec<u32>> {
+    let run = |range: std::ops::Range<usize>| -> Option<Vec<u32>> {
+        let mut out = Vec::with_capacity(range.len() / 8);
+        let mut start = range.start;
+        while start < range.end {
+            if cancel() {
+                return None;
+            }
+            let end = (start + CANCEL_EVERY).min(range.end);
+            out.extend((start..end).filter_map(&f));
+            start = end;
+        }
+        Some(out)
+    };
+    let threads = cores().min(n.div_ceil(MIN_ROWS_PER_THREAD)).max(1);
+    if threads == 1 {
+        return run(0..n);
+    }
+    let size = n.div_ceil(threads);
+    let parts: Vec<Option<Vec<u32>>> = thread::scope(|s| {
+        let run = &run;
+        let handles: Vec<_> = (1..threads)
+            .map(|k| s.spawn(move || run(k * size..((k + 1) * size).min(n))))
+            .collect();
+        let mut out = Vec::with_capacity(threads);
+        out.push(run(0..size.min(n)));
+        for h in handles {
+            out.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    });
+    let mut parts = parts.into_iter().collect::<Option<Vec<_>>>()?.into_iter();
+    let mut out = parts.next().unwrap_or_default();
+    out.reserve(parts.as_slice().iter().map(Vec::len).sum());
+    for p in parts {
+        out.extend(p);
+    }
+    Some(out)
+}
+
+fn never() -> bool {
+    false
+}
+
+fn to_usize(v: Option<Vec<u32>>) -> Vec<usize> {
+    v.unwrap_or_default()
+        .into_iter()
+        .map(|i| i as usize)
+        .collect()
 }
 
 /// Indices into `ctx.ledger.payments()` (ledger order) of the payments matching `q`,
 /// computed on all cores.
 pub fn filter_payments(ctx: &EvalContext, q: &Query) -> Vec<usize> {
+    to_usize(filter_payments_in(ctx, q, None, &never, None))
+}
+
+/// The payments matching `q` among `rows` (indices into `ctx.ledger.payments()`, kept in
+/// their order; all payments in ledger order when `None`), on all cores. `None` when
+/// `cancel` returned true during the scan. `memo`: invoice-number matches of earlier
+/// words over the same ledger (see [`WordMemo`]).
+pub fn filter_payments_in(
+    ctx: &EvalContext,
+    q: &Query,
+    rows: Option<&[u32]>,
+    cancel: &Cancelled,
+    memo: Option<&WordMemo>,
+) -> Option<Vec<u32>> {
     let related = ctx.ledger.invoices().len();
     filter_rows(
         ctx,
         q,
         RecordKind::Payment,
         ctx.ledger.payments(),
+        rows,
         related,
+        cancel,
+        memo,
         |p, x| p.matches_payment(x),
     )
 }
 
 /// Indices into `ctx.ledger.invoices()` of the invoices matching `q`, on all cores.
 pub fn filter_invoices(ctx: &EvalContext, q: &Query) -> Vec<usize> {
+    to_usize(filter_invoices_in(ctx, q, None, &never))
+}
+
+/// The invoices matching `q` among `rows` (see [`filter_payments_in`]).
+pub fn filter_invoices_in(
+    ctx: &EvalContext,
+    q: &Query,
+    rows: Option<&[u32]>,
+    cancel: &Cancelled,
+) -> Option<Vec<u32>> {
     let related = ctx.ledger.payments().len();
     filter_rows(
         ctx,
         q,
         RecordKind::Invoice,
         ctx.ledger.invoices(),
+        rows,
         related,
+        cancel,
+        None,
         |p, x| p.matches_invoice(x),
     )
 }
@@ -908,13 +1144,28 @@ pub fn filter_invoices(ctx: &EvalContext, q: &Query) -> Vec<usize> {
 /// Indices into `ctx.ledger.parties()` of the parties matching `q` (empty when a term
 /// does not apply to parties; see [`Query::check_applies`]).
 pub fn filter_parties(ctx: &EvalContext, q: &Query) -> Vec<usize> {
+    to_usize(filter_parties_in(ctx, q, None, &never))
+}
+
+/// The parties matching `q` among `rows` (see [`filter_payments_in`]).
+pub fn filter_parties_in(
+    ctx: &EvalContext,
+    q: &Query,
+    rows: Option<&[u32]>,
+    cancel: &Cancelled,
+) -> Option<Vec<u32>> {
     let items = ctx.ledger.parties();
+    let n = rows.map_or(items.len(), <[u32]>::len);
+    let pos = |j: usize| rows.map_or(j as u32, |r| r[j]);
     if q.is_empty() {
-        return (0..items.len()).collect();
+        return Some((0..n).map(pos).collect());
     }
     let prep = q.prepare(ctx, RecordKind::Party);
     if prep.not_for_parties {
-        return Vec::new();
+        return Some(Vec::new());
     }
-    par_filter(items, |p| prep.matches_party(p))
+    par_filter_at(n, cancel, |j| {
+        let i = pos(j);
+        prep.matches_party(&items[i as usize]).then_some(i)
+    })
 }

@@ -23,10 +23,12 @@
 
 mod eval;
 mod fuzzy;
+mod narrow;
 mod parse;
 
 pub use eval::{
-    filter_invoices, filter_parties, filter_payments, EvalContext, Prepared, RecordKind,
+    filter_invoices, filter_invoices_in, filter_parties, filter_parties_in, filter_payments,
+    filter_payments_in, in_index_order, Cancelled, EvalContext, Prepared, RecordKind, WordMemo,
 };
 pub use fuzzy::{fold, fuzzy_score, highlight, is_subsequence, Pattern};
 pub use parse::{
