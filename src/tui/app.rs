@@ -32,8 +32,9 @@ use crate::query::{self, Query, QueryError};
 mod live;
 pub use live::{Conflict, ConflictChoice};
 
-/// How long the filter waits after a keystroke before recomputing.
-pub const FILTER_DEBOUNCE: Duration = Duration::from_millis(120);
+/// How long the filter waits after a keystroke before recomputing (short: the worker
+/// narrows the previous result and a newer request cancels a running one).
+pub const FILTER_DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// Payments shown before the full load finishes.
 pub const PREVIEW_PAYMENTS: usize = 200;
@@ -865,7 +866,9 @@ impl App {
                 .saturating_duration_since(now)
                 .min(Duration::from_millis(100));
         }
-        if self.busy() {
+        if self.tab.list().is_some_and(|k| self.computing(k)) {
+            Duration::from_millis(4) // the list being computed shows as soon as it is done
+        } else if self.busy() {
             Duration::from_millis(100)
         } else {
             self.live.idle_wakeup()
