@@ -346,6 +346,9 @@ fn decode_value(key: &[u8], v: &[u8], s: &mut Salvage) -> Result<(), CodecError>
     }
 }
 
+/// Unreadable pages [`Store::salvage`] lists before it gives up.
+const MAX_UNREADABLE: usize = 256;
+
 /// Tags of meta records kept by other parts of the store.
 const KNOWN_META_TAGS: [u8; 1] = [tag::GENERATION_V1];
 
@@ -493,8 +496,27 @@ impl Store {
     /// its key. Reads the whole store.
     pub fn salvage(&self) -> Result<Salvage, StoreError> {
         let mut s = Salvage::default();
+        let mut unreadable = 0usize;
+        let mut last: Option<sled::IVec> = None;
         for kv in self.db.iter() {
-            let (k, v) = kv.map_err(|e| self.sled_err(e))?;
+            let (k, v) = match kv {
+                Ok(kv) => kv,
+                // A page sled cannot read: listed, and the scan goes on past it (a few
+                // hundred of them mean the files are beyond this and the scan stops).
+                Err(e @ sled::Error::Corruption { .. }) if unreadable < MAX_UNREADABLE => {
+                    unreadable += 1;
+                    s.bad.push(BadRecord {
+                        key: match &last {
+                            Some(k) => format!("a page after {}", super::printable_key(k)),
+                            None => "a page before the first record".into(),
+                        },
+                        reason: format!("sled cannot read it ({})", self.sled_err(e)),
+                    });
+                    continue;
+                }
+                Err(e) => return Err(self.sled_err(e)),
+            };
+            last = Some(k.clone());
             if let Err(e) = decode_value(&k, &v, &mut s) {
                 s.bad.push(BadRecord {
                     key: super::printable_key(&k),
