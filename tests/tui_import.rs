@@ -54,6 +54,20 @@ fn harness(w: u16, h: u16, profiles: &Path) -> Harness {
     h
 }
 
+/// A sample file of tests/fixtures/import.
+fn sample(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/import/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Opens the import dialog and types `path`.
+fn open(h: &mut Harness, path: &str) -> Vec<String> {
+    h.keys("ctrl-o");
+    h.type_text(path)
+}
+
 fn key(h: &mut Harness, code: KeyCode) {
     h.app.handle_key(KeyEvent::new(code, KeyModifiers::empty()));
 }
@@ -134,8 +148,7 @@ fn preview_of_an_own_layout_payments_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "payments.csv", OWN_PAYMENTS);
     let mut h = harness(120, 40, dir.path());
-    h.keys("ctrl-o");
-    h.type_text(&file);
+    open(&mut h, &file);
     let lines = h.keys("enter");
     let s = screen(&lines);
     shows(&lines, "Dry run of payments.csv");
@@ -171,14 +184,10 @@ fn preview_of_an_own_layout_payments_file() {
 
 #[test]
 fn preview_of_a_stripe_export_recognised_and_chosen() {
-    let stripe = format!(
-        "{}/tests/fixtures/import/stripe.csv",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let stripe = sample("stripe.csv");
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(120, 40, dir.path());
-    h.keys("ctrl-o");
-    h.type_text(&stripe);
+    open(&mut h, &stripe);
     let lines = h.keys("enter");
     let s = screen(&lines);
     assert!(
@@ -211,8 +220,7 @@ fn import_shows_the_payments_and_undo_takes_the_whole_import_back() {
     let mut h = harness(120, 40, dir.path());
     let before = h.store.ledger();
     assert!(status(&h.draw()).starts_with(" 6 payments"));
-    h.keys("ctrl-o");
-    h.type_text(&file);
+    open(&mut h, &file);
     h.keys("enter");
     let lines = h.keys("enter");
     shows(
@@ -274,14 +282,10 @@ fn import_shows_the_payments_and_undo_takes_the_whole_import_back() {
 
 #[test]
 fn a_statement_imported_twice_adds_nothing_the_second_time() {
-    let camt = format!(
-        "{}/tests/fixtures/import/camt053.xml",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let camt = sample("camt053.xml");
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(120, 40, dir.path());
-    h.keys("ctrl-o");
-    h.type_text(&camt);
+    open(&mut h, &camt);
     // kind: statement (payments → invoices → parties → statement)
     let lines = h.keys("down left");
     shows(&lines, "< statement >");
@@ -293,8 +297,7 @@ fn a_statement_imported_twice_adds_nothing_the_second_time() {
     assert!(h.app.import.is_none());
     let n = h.store.ledger().payments().len();
     assert!(n > 6, "{n}");
-    h.keys("ctrl-o");
-    h.type_text(&camt);
+    open(&mut h, &camt);
     let lines = h.keys("down left enter");
     shows(&lines, "would create 0 payments");
     shows(&lines, "already recorded (skipped), lines");
@@ -316,12 +319,8 @@ fn errors_name_file_and_line_and_nothing_is_committed() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(120, 40, dir.path());
     // a row error in another system's layout: the dry run lists it, enter imports nothing
-    let bad = format!(
-        "{}/tests/fixtures/import/bad_date.csv",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    h.keys("ctrl-o");
-    h.type_text(&bad);
+    let bad = sample("bad_date.csv");
+    open(&mut h, &bad);
     let lines = h.keys("enter");
     shows(&lines, "with errors; nothing can be imported");
     shows(
@@ -368,8 +367,7 @@ fn esc_cancels_reading_and_closes_the_dialog() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "payments.csv", OWN_PAYMENTS);
     let mut h = harness(100, 30, dir.path());
-    h.keys("ctrl-o");
-    h.type_text(&file);
+    open(&mut h, &file);
     // enter starts the dry run; esc before its result is taken stops it
     key(&mut h, KeyCode::Enter);
     assert!(h.app.import.as_ref().unwrap().running());
@@ -422,8 +420,7 @@ fn tiny_and_odd_terminal_sizes_do_not_panic() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "payments.csv", OWN_PAYMENTS);
     let mut h = harness(80, 24, dir.path());
-    h.keys("ctrl-o");
-    h.type_text(&file);
+    open(&mut h, &file);
     let mut stages = Vec::new();
     for keys in ["", "tab", "enter"] {
         h.keys(keys);
@@ -502,8 +499,7 @@ fn invoices_and_parties_in_the_own_layout_and_json() {
         r#"[{"name":"Omega Ltd","role":"partner","email":"ap@omega.example"}]"#,
     );
     let mut h = harness(120, 40, dir.path());
-    h.keys("ctrl-o");
-    h.type_text(&invoices);
+    open(&mut h, &invoices);
     // kind: invoices; the layout is fixed to paytrack's own
     let lines = h.keys("down right");
     shows(&lines, "< invoices >");
@@ -525,8 +521,7 @@ fn invoices_and_parties_in_the_own_layout_and_json() {
         status(&lines)
     );
     // parties from JSON
-    h.keys("ctrl-o");
-    h.type_text(&parties);
+    open(&mut h, &parties);
     h.keys("down right right");
     let lines = h.keys("enter");
     shows(&lines, "would create 1 party");
@@ -548,8 +543,7 @@ fn a_preview_made_stale_by_another_session_is_made_again() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "payments.csv", OWN_PAYMENTS);
     let mut h = harness(120, 40, dir.path());
-    h.keys("ctrl-o");
-    h.type_text(&file);
+    open(&mut h, &file);
     h.keys("enter");
     // another session records a payment while the preview is shown
     let input = PaymentInput {
