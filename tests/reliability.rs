@@ -311,6 +311,7 @@ fn assert_refused_or_intact(
     damage(&db);
     let o = paytrack(&db, &["export", "payments"]);
     if o.status.success() {
+        println!("{what}: opens, holds everything");
         let now = export_all(&db);
         assert_eq!(
             now, expected,
@@ -319,6 +320,7 @@ fn assert_refused_or_intact(
         return;
     }
     let err = text(&o.stderr);
+    println!("{what}: refused: {}", err.trim());
     assert_eq!(o.status.code(), Some(1), "{what}: {err}");
     assert!(err.contains("damaged"), "{what}: {err}");
     assert!(err.contains("paytrack check"), "{what}: {err}");
