@@ -18,48 +18,49 @@ use crate::table::{Align, Table};
 
 /// `paytrack match ...`.
 pub fn run(ctx: &Context, a: &MatchArgs, out: &mut impl Write) -> Result<()> {
-    let (store, l) = ctx.load()?;
-    let q = parse_filter(a.filter.as_deref(), RecordKind::Payment)?;
-    let mut payments = select_payments(&l, StatusRules::new(ctx.today), q.as_ref());
-    payments.retain(|p| p.unallocated() > rust_decimal::Decimal::ZERO);
-    payments.reverse(); // oldest first
-    if a.apply {
-        let done = matching::apply_unambiguous(&l, ctx.today, payments.iter().copied());
-        store.commit(&done.set).context("nothing was applied")?;
-        for (pid, c) in &done.applied {
-            if let Some(p) = l.payment(*pid) {
-                writeln!(
-                    out,
-                    "applied payment {} ({} {} {}) to {} [{}]",
-                    p.id,
-                    format_date(p.date),
-                    p.currency.format(p.unallocated()),
-                    p.currency,
-                    numbers(&l, c),
-                    c.describe()
-                )?;
-            }
-        }
-        for m in &done.left {
-            let why = match m.candidates.iter().filter(|c| c.strong()).count() {
-                0 if m.candidates.is_empty() => {
-                    "no open invoice of the same party, currency and direction"
+    ctx.transact(|store, l| {
+        let q = parse_filter(a.filter.as_deref(), RecordKind::Payment)?;
+        let mut payments = select_payments(l, StatusRules::new(ctx.today), q.as_ref());
+        payments.retain(|p| p.unallocated() > rust_decimal::Decimal::ZERO);
+        payments.reverse(); // oldest first
+        if a.apply {
+            let done = matching::apply_unambiguous(l, ctx.today, payments.iter().copied());
+            super::commit(store, l, &done.set).context("nothing was applied")?;
+            for (pid, c) in &done.applied {
+                if let Some(p) = l.payment(*pid) {
+                    writeln!(
+                        out,
+                        "applied payment {} ({} {} {}) to {} [{}]",
+                        p.id,
+                        format_date(p.date),
+                        p.currency.format(p.unallocated()),
+                        p.currency,
+                        numbers(l, c),
+                        c.describe()
+                    )?;
                 }
-                0 => "no strong candidate",
-                _ => "ambiguous: more than one strong candidate",
-            };
-            writeln!(out, "left payment {}: {why}", m.payment)?;
+            }
+            for m in &done.left {
+                let why = match m.candidates.iter().filter(|c| c.strong()).count() {
+                    0 if m.candidates.is_empty() => {
+                        "no open invoice of the same party, currency and direction"
+                    }
+                    0 => "no strong candidate",
+                    _ => "ambiguous: more than one strong candidate",
+                };
+                writeln!(out, "left payment {}: {why}", m.payment)?;
+            }
+            writeln!(
+                out,
+                "applied {}, left {}",
+                done.applied.len(),
+                done.left.len()
+            )?;
+            return Ok(());
         }
-        writeln!(
-            out,
-            "applied {}, left {}",
-            done.applied.len(),
-            done.left.len()
-        )?;
-        return Ok(());
-    }
-    let matches = matching::match_payments(&l, ctx.today, payments.iter().copied());
-    write_matches(&l, &matches, a.format, out)
+        let matches = matching::match_payments(l, ctx.today, payments.iter().copied());
+        write_matches(l, &matches, a.format, out)
+    })
 }
 
 fn numbers(l: &Ledger, c: &Candidate) -> String {
@@ -215,46 +216,47 @@ fn write_matches(
 
 /// `paytrack apply-credit --party P`.
 pub fn apply_credit(ctx: &Context, party: &str, out: &mut impl Write) -> Result<()> {
-    let (store, l) = ctx.load()?;
-    let p = l
-        .party_by_name(party)
-        .ok_or_else(|| OpError::UnknownParty(party.to_string()))?;
-    let set = ops::apply_credit(&l, p.id, ctx.today)?;
-    if set.is_empty() {
-        writeln!(
-            out,
-            "nothing to apply: {} has no credit with open invoices to apply it to",
-            crate::text::sanitize(&p.name)
-        )?;
-        return Ok(());
-    }
-    store.commit(&set).context("nothing was applied")?;
-    for c in &set.changes {
-        if let Change::PutPayment(np) = c {
-            let before = l.payment(np.id).map_or(0, |o| o.allocations.len());
-            let added: Vec<String> = np
-                .allocations
-                .iter()
-                .skip(before)
-                .map(|a| {
-                    format!(
-                        "{}={}",
-                        l.invoice(a.invoice).map_or("?", |i| i.number.as_str()),
-                        a.amount
-                    )
-                })
-                .collect();
+    ctx.transact(|store, l| {
+        let p = l
+            .party_by_name(party)
+            .ok_or_else(|| OpError::UnknownParty(party.to_string()))?;
+        let set = ops::apply_credit(l, p.id, ctx.today)?;
+        if set.is_empty() {
             writeln!(
                 out,
-                "payment {}: applied to {}",
-                np.id,
-                if added.is_empty() {
-                    "existing allocations".to_string()
-                } else {
-                    added.join(";")
-                }
+                "nothing to apply: {} has no credit with open invoices to apply it to",
+                crate::text::sanitize(&p.name)
             )?;
+            return Ok(());
         }
-    }
-    Ok(())
+        super::commit(store, l, &set).context("nothing was applied")?;
+        for c in &set.changes {
+            if let Change::PutPayment(np) = c {
+                let before = l.payment(np.id).map_or(0, |o| o.allocations.len());
+                let added: Vec<String> = np
+                    .allocations
+                    .iter()
+                    .skip(before)
+                    .map(|a| {
+                        format!(
+                            "{}={}",
+                            l.invoice(a.invoice).map_or("?", |i| i.number.as_str()),
+                            a.amount
+                        )
+                    })
+                    .collect();
+                writeln!(
+                    out,
+                    "payment {}: applied to {}",
+                    np.id,
+                    if added.is_empty() {
+                        "existing allocations".to_string()
+                    } else {
+                        added.join(";")
+                    }
+                )?;
+            }
+        }
+        Ok(())
+    })
 }

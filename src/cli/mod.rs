@@ -19,6 +19,8 @@ use time::Date;
 pub use args::{Cli, Command};
 
 use crate::domain::ledger::Ledger;
+use crate::domain::ChangeSet;
+use crate::session::{CommitError, Generation, Session};
 use crate::store::Store;
 
 /// Exit code for runtime and data errors.
@@ -45,28 +47,112 @@ pub struct Context {
     pub today: Date,
 }
 
+/// How long a command keeps recomputing its change when other sessions keep committing
+/// first.
+const CONFLICT_RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(120);
+
 impl Context {
-    /// Opens the store.
-    pub fn open(&self) -> Result<Store> {
-        Ok(Store::open(&self.db)?)
+    /// Opens the store: as its owner, or as a client of the paytrack process that owns
+    /// it (see [`crate::session`]).
+    pub fn open(&self) -> Result<Session> {
+        Ok(Session::open(&self.db)?)
     }
 
     /// Opens the store and loads everything.
-    pub fn load(&self) -> Result<(Store, ExitLedger)> {
-        let store = self.open()?;
-        let ledger = store.load()?;
-        Ok((store, ExitLedger(std::mem::ManuallyDrop::new(ledger))))
+    pub fn load(&self) -> Result<(Session, ExitLedger)> {
+        let session = self.open()?;
+        let ledger = ExitLedger::load(&session)?;
+        Ok((session, ledger))
+    }
+
+    /// Opens the store and runs `work` on a freshly loaded ledger; when its commit finds
+    /// that another session committed first ([`CommitError::Conflict`], see [`commit`]),
+    /// loads again and runs `work` again, so the change is computed on what the store
+    /// holds. `work` must write its output only after its commit succeeded.
+    pub fn transact<T>(&self, work: impl FnMut(&Session, &ExitLedger) -> Result<T>) -> Result<T> {
+        retry_on_conflict(&self.open()?, work)
     }
 }
 
-/// The ledger of a one-shot command. It is not freed on drop: the process exits right after,
-/// and freeing a million records one by one takes longer than many commands themselves.
-pub struct ExitLedger(std::mem::ManuallyDrop<Ledger>);
+/// See [`Context::transact`].
+pub fn retry_on_conflict<T>(
+    session: &Session,
+    mut work: impl FnMut(&Session, &ExitLedger) -> Result<T>,
+) -> Result<T> {
+    let deadline = std::time::Instant::now() + CONFLICT_RETRY_FOR;
+    loop {
+        let l = ExitLedger::load(session)?;
+        match work(session, &l) {
+            Err(e) if is_conflict(&e) && std::time::Instant::now() < deadline => l.free(),
+            r => return r,
+        }
+    }
+}
+
+/// Runs `work` on `l`, already loaded; when its commit meets another session's, goes on
+/// as [`retry_on_conflict`] does. For commands that did something outside the store
+/// first (sent reminders) and must now record exactly that.
+pub fn commit_retrying<T>(
+    session: &Session,
+    l: &ExitLedger,
+    mut work: impl FnMut(&Session, &ExitLedger) -> Result<T>,
+) -> Result<T> {
+    match work(session, l) {
+        Err(e) if is_conflict(&e) => retry_on_conflict(session, work),
+        r => r,
+    }
+}
+
+fn is_conflict(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<CommitError>(),
+        Some(CommitError::Conflict { .. })
+    )
+}
+
+/// Commits `set`, computed on `l`: refused with [`CommitError::Conflict`] when another
+/// session committed since `l` was loaded ([`Context::transact`] then recomputes).
+pub fn commit(
+    session: &Session,
+    l: &ExitLedger,
+    set: &ChangeSet,
+) -> std::result::Result<Generation, CommitError> {
+    session.commit(l.generation(), set)
+}
+
+/// The ledger of a one-shot command, with the generation it was loaded at. It is not
+/// freed on drop: the process exits right after, and freeing a million records one by
+/// one takes longer than many commands themselves.
+pub struct ExitLedger {
+    ledger: std::mem::ManuallyDrop<Ledger>,
+    generation: Generation,
+}
+
+impl ExitLedger {
+    /// Loads the whole ledger through `session`.
+    pub fn load(session: &Session) -> Result<ExitLedger> {
+        let (ledger, generation) = session.load()?;
+        Ok(ExitLedger {
+            ledger: std::mem::ManuallyDrop::new(ledger),
+            generation,
+        })
+    }
+
+    /// The generation the ledger reflects.
+    pub fn generation(&self) -> Generation {
+        self.generation
+    }
+
+    /// Frees the ledger now (a command about to load a newer one).
+    pub fn free(self) {
+        drop(std::mem::ManuallyDrop::into_inner(self.ledger));
+    }
+}
 
 impl std::ops::Deref for ExitLedger {
     type Target = Ledger;
     fn deref(&self) -> &Ledger {
-        &self.0
+        &self.ledger
     }
 }
 

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use super::args::{
     AddCommand, DeleteCommand, EditCommand, InvoiceFields, PartyFields, PaymentFields,
 };
+use super::ExitLedger;
 use super::{Context, UsageError};
 use crate::domain::ledger::Ledger;
 use crate::domain::{
@@ -15,7 +16,7 @@ use crate::domain::{
     PartyRole, PaymentId,
 };
 use crate::ops::{self, InvoiceInput, PartyInput, PaymentInput};
-use crate::store::Store;
+use crate::session::Session;
 use crate::text::sanitize;
 
 fn required<T: Clone>(v: &Option<T>, flag: &str) -> Result<T> {
@@ -43,13 +44,13 @@ fn parse_allocation(s: &str) -> Result<(String, Option<Decimal>)> {
     }
 }
 
-fn commit(store: &Store, set: &ChangeSet) -> Result<()> {
-    store.commit(set).context("nothing was saved")
+fn commit(store: &Session, l: &ExitLedger, set: &ChangeSet) -> Result<()> {
+    super::commit(store, l, set).context("nothing was saved")?;
+    Ok(())
 }
 
-/// A safety copy before a delete of more than one record (see
-/// [`crate::store::safety::is_bulk`]).
-fn bulk_safety_copy(store: &Store, set: &ChangeSet) -> Result<()> {
+/// A safety copy before a delete of more than one record (see [`crate::store::safety::is_bulk`]).
+fn bulk_safety_copy(store: &Session, set: &ChangeSet) -> Result<()> {
     if crate::store::safety::is_bulk(set) {
         store
             .safety_copy("bulk delete")?
@@ -60,76 +61,77 @@ fn bulk_safety_copy(store: &Store, set: &ChangeSet) -> Result<()> {
 
 /// `paytrack add ...`.
 pub fn add(ctx: &Context, cmd: &AddCommand, out: &mut impl Write) -> Result<()> {
-    let (store, l) = ctx.load()?;
-    let mut ids = store.ids()?;
-    match cmd {
-        AddCommand::Party(f) => {
-            let input = PartyInput {
-                name: required(&f.name, "--name")?,
-                role: f.role.unwrap_or(PartyRole::Customer),
-                email: f.email.clone().unwrap_or_default(),
-                terms_days: f.terms,
-                notes: f.notes.clone().unwrap_or_default(),
-            };
-            let (set, id) = ops::add_party(&l, &mut ids, &input)?;
-            commit(&store, &set)?;
-            writeln!(out, "added party {} ({})", sanitize(input.name.trim()), id)?;
-        }
-        AddCommand::Invoice(f) => {
-            let input = InvoiceInput {
-                number: required(&f.number, "--number")?,
-                party: required(&f.party, "--party")?,
-                kind: f.kind.unwrap_or(InvoiceKind::Receivable),
-                issue_date: date_arg(&f.issue, "--issue", ctx.today)?.unwrap_or(ctx.today),
-                due_date: date_arg(&f.due, "--due", ctx.today)?,
-                amount: required(&f.amount, "--amount")?,
-                currency: f.currency.unwrap_or(Currency::EUR),
-                notes: f.notes.clone().unwrap_or_default(),
-                void: f.void,
-            };
-            let (mut set, id) = ops::add_invoice(&l, &mut ids, &input)?;
-            if let Some(fu) = follow_up_input(&l, id, f, ctx.today)? {
-                if !fu.is_empty() {
-                    set.push(crate::domain::Change::PutFollowUp(id, fu));
-                }
+    ctx.transact(|store, l| {
+        let mut ids = store.ids()?;
+        match cmd {
+            AddCommand::Party(f) => {
+                let input = PartyInput {
+                    name: required(&f.name, "--name")?,
+                    role: f.role.unwrap_or(PartyRole::Customer),
+                    email: f.email.clone().unwrap_or_default(),
+                    terms_days: f.terms,
+                    notes: f.notes.clone().unwrap_or_default(),
+                };
+                let (set, id) = ops::add_party(l, &mut ids, &input)?;
+                commit(store, l, &set)?;
+                writeln!(out, "added party {} ({})", sanitize(input.name.trim()), id)?;
             }
-            commit(&store, &set)?;
-            writeln!(
-                out,
-                "added invoice {} for {} {}",
-                sanitize(input.number.trim()),
-                input.currency.format(input.amount),
-                input.currency
-            )?;
+            AddCommand::Invoice(f) => {
+                let input = InvoiceInput {
+                    number: required(&f.number, "--number")?,
+                    party: required(&f.party, "--party")?,
+                    kind: f.kind.unwrap_or(InvoiceKind::Receivable),
+                    issue_date: date_arg(&f.issue, "--issue", ctx.today)?.unwrap_or(ctx.today),
+                    due_date: date_arg(&f.due, "--due", ctx.today)?,
+                    amount: required(&f.amount, "--amount")?,
+                    currency: f.currency.unwrap_or(Currency::EUR),
+                    notes: f.notes.clone().unwrap_or_default(),
+                    void: f.void,
+                };
+                let (mut set, id) = ops::add_invoice(l, &mut ids, &input)?;
+                if let Some(fu) = follow_up_input(l, id, f, ctx.today)? {
+                    if !fu.is_empty() {
+                        set.push(crate::domain::Change::PutFollowUp(id, fu));
+                    }
+                }
+                commit(store, l, &set)?;
+                writeln!(
+                    out,
+                    "added invoice {} for {} {}",
+                    sanitize(input.number.trim()),
+                    input.currency.format(input.amount),
+                    input.currency
+                )?;
+            }
+            AddCommand::Payment(f) => {
+                let input = PaymentInput {
+                    party: required(&f.party, "--party")?,
+                    direction: required(&f.direction, "--direction")?,
+                    amount: required(&f.amount, "--amount")?,
+                    currency: f.currency.unwrap_or(Currency::EUR),
+                    date: date_arg(&f.date, "--date", ctx.today)?.unwrap_or(ctx.today),
+                    method: f.method.unwrap_or(Method::BankTransfer),
+                    reference: f.reference.clone().unwrap_or_default(),
+                    notes: f.notes.clone().unwrap_or_default(),
+                    allocations: f
+                        .invoices
+                        .iter()
+                        .map(|s| parse_allocation(s))
+                        .collect::<Result<_>>()?,
+                };
+                let (set, id) = ops::add_payment(l, &mut ids, &input, ctx.today)?;
+                commit(store, l, &set)?;
+                writeln!(
+                    out,
+                    "added payment {} of {} {}",
+                    id,
+                    input.currency.format(input.amount),
+                    input.currency
+                )?;
+            }
         }
-        AddCommand::Payment(f) => {
-            let input = PaymentInput {
-                party: required(&f.party, "--party")?,
-                direction: required(&f.direction, "--direction")?,
-                amount: required(&f.amount, "--amount")?,
-                currency: f.currency.unwrap_or(Currency::EUR),
-                date: date_arg(&f.date, "--date", ctx.today)?.unwrap_or(ctx.today),
-                method: f.method.unwrap_or(Method::BankTransfer),
-                reference: f.reference.clone().unwrap_or_default(),
-                notes: f.notes.clone().unwrap_or_default(),
-                allocations: f
-                    .invoices
-                    .iter()
-                    .map(|s| parse_allocation(s))
-                    .collect::<Result<_>>()?,
-            };
-            let (set, id) = ops::add_payment(&l, &mut ids, &input, ctx.today)?;
-            commit(&store, &set)?;
-            writeln!(
-                out,
-                "added payment {} of {} {}",
-                id,
-                input.currency.format(input.amount),
-                input.currency
-            )?;
-        }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn party_input(
@@ -264,74 +266,76 @@ fn payment_input(
 
 /// `paytrack edit ...`.
 pub fn edit(ctx: &Context, cmd: &EditCommand, out: &mut impl Write) -> Result<()> {
-    let (store, l) = ctx.load()?;
-    let mut ids = store.ids()?;
-    match cmd {
-        EditCommand::Party { target, fields } => {
-            let (id, input) = party_input(&l, target, fields)?;
-            let set = ops::update_party(&l, id, &input)?;
-            commit(&store, &set)?;
-            writeln!(out, "updated party {}", sanitize(input.name.trim()))?;
-        }
-        EditCommand::Invoice { target, fields } => {
-            let (id, input) = invoice_input(&l, target, fields, ctx.today)?;
-            let mut set = ops::update_invoice(&l, &mut ids, id, &input)?;
-            if let Some(f) = follow_up_input(&l, id, fields, ctx.today)? {
-                set.changes.extend(ops::set_follow_up(&l, id, f)?.changes);
+    ctx.transact(|store, l| {
+        let mut ids = store.ids()?;
+        match cmd {
+            EditCommand::Party { target, fields } => {
+                let (id, input) = party_input(l, target, fields)?;
+                let set = ops::update_party(l, id, &input)?;
+                commit(store, l, &set)?;
+                writeln!(out, "updated party {}", sanitize(input.name.trim()))?;
             }
-            commit(&store, &set)?;
-            writeln!(out, "updated invoice {}", sanitize(input.number.trim()))?;
+            EditCommand::Invoice { target, fields } => {
+                let (id, input) = invoice_input(l, target, fields, ctx.today)?;
+                let mut set = ops::update_invoice(l, &mut ids, id, &input)?;
+                if let Some(f) = follow_up_input(l, id, fields, ctx.today)? {
+                    set.changes.extend(ops::set_follow_up(l, id, f)?.changes);
+                }
+                commit(store, l, &set)?;
+                writeln!(out, "updated invoice {}", sanitize(input.number.trim()))?;
+            }
+            EditCommand::Payment { id, fields } => {
+                let input = payment_input(l, *id, fields, ctx.today)?;
+                let set = ops::update_payment(l, &mut ids, PaymentId(*id), &input, ctx.today)?;
+                commit(store, l, &set)?;
+                writeln!(out, "updated payment {id}")?;
+            }
         }
-        EditCommand::Payment { id, fields } => {
-            let input = payment_input(&l, *id, fields, ctx.today)?;
-            let set = ops::update_payment(&l, &mut ids, PaymentId(*id), &input, ctx.today)?;
-            commit(&store, &set)?;
-            writeln!(out, "updated payment {id}")?;
-        }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// `paytrack delete ...`.
 pub fn delete(ctx: &Context, cmd: &DeleteCommand, out: &mut impl Write) -> Result<()> {
-    let (store, l) = ctx.load()?;
-    match cmd {
-        DeleteCommand::Party { name, force } => {
-            let p = l
-                .party_by_name(name)
-                .ok_or_else(|| ops::OpError::UnknownParty(name.clone()))?;
-            let set = ops::delete_party(&l, p.id, *force)?;
-            bulk_safety_copy(&store, &set)?;
-            commit(&store, &set)?;
-            writeln!(out, "deleted party {}", sanitize(&p.name))?;
-        }
-        DeleteCommand::Invoice { number, force } => {
-            let i = l
-                .invoice_by_number(number)
-                .ok_or_else(|| ops::OpError::UnknownInvoice(number.clone()))?;
-            let set = ops::delete_invoice(&l, i.id, *force)?;
-            let unlinked = set
-                .changes
-                .iter()
-                .filter(|c| matches!(c, crate::domain::Change::PutPayment(_)))
-                .count();
-            bulk_safety_copy(&store, &set)?;
-            commit(&store, &set)?;
-            if unlinked > 0 {
-                writeln!(
-                    out,
-                    "deleted invoice {} and its allocations from {unlinked} payment(s)",
-                    sanitize(&i.number)
-                )?;
-            } else {
-                writeln!(out, "deleted invoice {}", sanitize(&i.number))?;
+    ctx.transact(|store, l| {
+        match cmd {
+            DeleteCommand::Party { name, force } => {
+                let p = l
+                    .party_by_name(name)
+                    .ok_or_else(|| ops::OpError::UnknownParty(name.clone()))?;
+                let set = ops::delete_party(l, p.id, *force)?;
+                bulk_safety_copy(store, &set)?;
+                commit(store, l, &set)?;
+                writeln!(out, "deleted party {}", sanitize(&p.name))?;
+            }
+            DeleteCommand::Invoice { number, force } => {
+                let i = l
+                    .invoice_by_number(number)
+                    .ok_or_else(|| ops::OpError::UnknownInvoice(number.clone()))?;
+                let set = ops::delete_invoice(l, i.id, *force)?;
+                let unlinked = set
+                    .changes
+                    .iter()
+                    .filter(|c| matches!(c, crate::domain::Change::PutPayment(_)))
+                    .count();
+                bulk_safety_copy(store, &set)?;
+                commit(store, l, &set)?;
+                if unlinked > 0 {
+                    writeln!(
+                        out,
+                        "deleted invoice {} and its allocations from {unlinked} payment(s)",
+                        sanitize(&i.number)
+                    )?;
+                } else {
+                    writeln!(out, "deleted invoice {}", sanitize(&i.number))?;
+                }
+            }
+            DeleteCommand::Payment { id } => {
+                let set = ops::delete_payment(l, PaymentId(*id))?;
+                commit(store, l, &set)?;
+                writeln!(out, "deleted payment {id}")?;
             }
         }
-        DeleteCommand::Payment { id } => {
-            let set = ops::delete_payment(&l, PaymentId(*id))?;
-            commit(&store, &set)?;
-            writeln!(out, "deleted payment {id}")?;
-        }
-    }
-    Ok(())
+        Ok(())
+    })
 }

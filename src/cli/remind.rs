@@ -70,9 +70,11 @@ pub fn remind(ctx: &Context, a: &RemindArgs, out: &mut impl Write) -> Result<()>
         sent = due.clone();
     }
     if a.mark_sent {
-        let set = ops::mark_reminders_sent(&l, &sent, as_of);
-        let n = set.changes.len();
-        store.commit(&set).context("nothing was recorded")?;
+        let n = super::commit_retrying(&store, &l, |store, l| {
+            let set = ops::mark_reminders_sent(l, &sent, as_of);
+            super::commit(store, l, &set).context("nothing was recorded")?;
+            Ok(set.changes.len())
+        })?;
         eprintln!("paytrack: recorded {n} reminder(s) as sent");
     }
     Ok(())
@@ -406,78 +408,79 @@ fn base64(b: &[u8]) -> String {
 
 /// `paytrack ladder ...`.
 pub fn ladder(ctx: &Context, cmd: &LadderCommand, out: &mut impl Write) -> Result<()> {
-    let (store, l) = ctx.load()?;
-    let mut s = l.reminder_settings().clone();
-    match cmd {
-        LadderCommand::Show { kind } => {
-            writeln!(out, "minimum amount: {}", s.min_amount)?;
-            for k in InvoiceKind::ALL {
-                if kind.is_some_and(|x| x != *k) {
-                    continue;
+    ctx.transact(|store, l| {
+        let mut s = l.reminder_settings().clone();
+        match cmd {
+            LadderCommand::Show { kind } => {
+                writeln!(out, "minimum amount: {}", s.min_amount)?;
+                for k in InvoiceKind::ALL {
+                    if kind.is_some_and(|x| x != *k) {
+                        continue;
+                    }
+                    writeln!(out, "\n{k} ladder:")?;
+                    let mut t = Table::new(&[
+                        ("Offset", Align::Right),
+                        ("Name", Align::Left),
+                        ("Subject", Align::Left),
+                    ])
+                    .max_cell_width(60);
+                    for lv in &s.ladder(*k).levels {
+                        t.row([
+                            format!("{:+}d", lv.offset_days),
+                            lv.name.clone(),
+                            lv.subject.clone(),
+                        ]);
+                    }
+                    t.write(out)?;
                 }
-                writeln!(out, "\n{k} ladder:")?;
-                let mut t = Table::new(&[
-                    ("Offset", Align::Right),
-                    ("Name", Align::Left),
-                    ("Subject", Align::Left),
-                ])
-                .max_cell_width(60);
-                for lv in &s.ladder(*k).levels {
-                    t.row([
-                        format!("{:+}d", lv.offset_days),
-                        lv.name.clone(),
-                        lv.subject.clone(),
-                    ]);
+                return Ok(());
+            }
+            LadderCommand::SetLevel {
+                kind,
+                offset,
+                name,
+                subject,
+                body,
+            } => {
+                let ladder = s.ladder_mut(*kind);
+                let old = ladder
+                    .levels
+                    .iter()
+                    .find(|l| l.offset_days == *offset)
+                    .cloned();
+                let level = ReminderLevel {
+                    offset_days: *offset,
+                    name: name
+                        .clone()
+                        .or_else(|| old.as_ref().map(|o| o.name.clone()))
+                        .ok_or_else(|| UsageError("--name is required for a new level".into()))?,
+                    subject: subject
+                        .clone()
+                        .or_else(|| old.as_ref().map(|o| o.subject.clone()))
+                        .unwrap_or_else(|| "Reminder: {invoices}".into()),
+                    body: body
+                        .clone()
+                        .or_else(|| old.as_ref().map(|o| o.body.clone()))
+                        .unwrap_or_else(|| "Dear {party},\n\n{table}\nTotal: {total}\n".into()),
+                };
+                ladder.set_level(level);
+            }
+            LadderCommand::RemoveLevel { kind, offset } => {
+                if !s.ladder_mut(*kind).remove_level(*offset) {
+                    return Err(UsageError(format!(
+                        "the {kind} ladder has no level at {offset:+} days"
+                    ))
+                    .into());
                 }
-                t.write(out)?;
             }
-            return Ok(());
+            LadderCommand::MinAmount { amount } => s.min_amount = *amount,
+            LadderCommand::Reset => s = Default::default(),
         }
-        LadderCommand::SetLevel {
-            kind,
-            offset,
-            name,
-            subject,
-            body,
-        } => {
-            let ladder = s.ladder_mut(*kind);
-            let old = ladder
-                .levels
-                .iter()
-                .find(|l| l.offset_days == *offset)
-                .cloned();
-            let level = ReminderLevel {
-                offset_days: *offset,
-                name: name
-                    .clone()
-                    .or_else(|| old.as_ref().map(|o| o.name.clone()))
-                    .ok_or_else(|| UsageError("--name is required for a new level".into()))?,
-                subject: subject
-                    .clone()
-                    .or_else(|| old.as_ref().map(|o| o.subject.clone()))
-                    .unwrap_or_else(|| "Reminder: {invoices}".into()),
-                body: body
-                    .clone()
-                    .or_else(|| old.as_ref().map(|o| o.body.clone()))
-                    .unwrap_or_else(|| "Dear {party},\n\n{table}\nTotal: {total}\n".into()),
-            };
-            ladder.set_level(level);
-        }
-        LadderCommand::RemoveLevel { kind, offset } => {
-            if !s.ladder_mut(*kind).remove_level(*offset) {
-                return Err(UsageError(format!(
-                    "the {kind} ladder has no level at {offset:+} days"
-                ))
-                .into());
-            }
-        }
-        LadderCommand::MinAmount { amount } => s.min_amount = *amount,
-        LadderCommand::Reset => s = Default::default(),
-    }
-    let set = ops::set_reminder_settings(s).map_err(|e| UsageError(e.to_string()))?;
-    store.commit(&set).context("nothing was saved")?;
-    writeln!(out, "saved the reminder settings")?;
-    Ok(())
+        let set = ops::set_reminder_settings(s).map_err(|e| UsageError(e.to_string()))?;
+        super::commit(store, l, &set).context("nothing was saved")?;
+        writeln!(out, "saved the reminder settings")?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]

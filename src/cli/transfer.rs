@@ -13,8 +13,7 @@ use anyhow::{bail, Context as _, Result};
 
 use super::args::{ExportArgs, ExportWhat, FileFormat, ImportArgs, ImportWhat};
 use super::list::{parse_filter, select_invoices, select_parties, select_payments};
-use super::{Context, UsageError};
-use crate::domain::ledger::Ledger;
+use super::{Context, ExitLedger, UsageError};
 use crate::domain::{Change, ChangeSet, StatusRules};
 use crate::interchange::{
     self, backup as backup_fmt, csv_own,
@@ -27,6 +26,7 @@ use crate::interchange::{
     statement, ImportPlan,
 };
 use crate::query::RecordKind;
+use crate::session::Session;
 
 /// Creates (or truncates) a file readable only by its owner.
 pub fn create_private_file(path: &Path) -> std::io::Result<File> {
@@ -145,48 +145,55 @@ pub fn import(ctx: &Context, a: &ImportArgs, out: &mut impl Write) -> Result<()>
         )
         .into());
     }
-    let (store, l) = ctx.load()?;
-    let mut ids = store.ids()?;
+    let (store, first) = ctx.load()?;
     let name = display_name(&a.file);
-    let input = open_input(&a.file)?;
-    let plan: ImportPlan = match (a.format, a.what) {
-        (FileFormat::Csv, ImportWhat::Invoices) => {
-            csv_own::read_invoices(input, &name, &l, &mut ids)?
+    // Read once: when another session commits first, the plan is made again from the
+    // same input on the new ledger.
+    let bytes = read_all(&a.file)?;
+    super::commit_retrying(&store, &first, |store, l| {
+        let mut ids = store.ids()?;
+        let input = &bytes[..];
+        let plan: ImportPlan = match (a.format, a.what) {
+            (FileFormat::Csv, ImportWhat::Invoices) => {
+                csv_own::read_invoices(input, &name, l, &mut ids)?
+            }
+            (FileFormat::Csv, ImportWhat::Payments) => {
+                csv_own::read_payments(input, &name, l, &mut ids)?
+            }
+            (FileFormat::Csv, ImportWhat::Parties) => {
+                csv_own::read_parties(input, &name, l, &mut ids)?
+            }
+            (FileFormat::Json, ImportWhat::Invoices) => {
+                json::read_invoices(input, &name, l, &mut ids)?
+            }
+            (FileFormat::Json, ImportWhat::Payments) => {
+                json::read_payments(input, &name, l, &mut ids)?
+            }
+            (FileFormat::Json, ImportWhat::Parties) => {
+                json::read_parties(input, &name, l, &mut ids)?
+            }
+            (_, ImportWhat::Statement) => unreachable!("statements are handled above"),
+        };
+        let what = noun(a.what);
+        if a.dry_run {
+            writeln!(
+                out,
+                "dry run: would import {} {what}, {} new parties; nothing was changed",
+                plan.records, plan.new_parties
+            )?;
+            return Ok(());
         }
-        (FileFormat::Csv, ImportWhat::Payments) => {
-            csv_own::read_payments(input, &name, &l, &mut ids)?
-        }
-        (FileFormat::Csv, ImportWhat::Parties) => {
-            csv_own::read_parties(input, &name, &l, &mut ids)?
-        }
-        (FileFormat::Json, ImportWhat::Invoices) => {
-            json::read_invoices(input, &name, &l, &mut ids)?
-        }
-        (FileFormat::Json, ImportWhat::Payments) => {
-            json::read_payments(input, &name, &l, &mut ids)?
-        }
-        (FileFormat::Json, ImportWhat::Parties) => json::read_parties(input, &name, &l, &mut ids)?,
-        (_, ImportWhat::Statement) => unreachable!("statements are handled above"),
-    };
-    let what = noun(a.what);
-    if a.dry_run {
+        store
+            .safety_copy("import")?
+            .inspect(|c| eprintln!("paytrack: {c}"));
+        super::commit(store, l, &plan.changes).context("nothing was imported")?;
         writeln!(
             out,
-            "dry run: would import {} {what}, {} new parties; nothing was changed",
+            "imported {} {what}, {} new parties",
             plan.records, plan.new_parties
         )?;
-        return Ok(());
-    }
-    store.safety_copy("import")?.inspect(|c| eprintln!("paytrack: {c}"));
-    store
-        .commit(&plan.changes)
-        .context("nothing was imported")?;
-    writeln!(
-        out,
-        "imported {} {what}, {} new parties",
-        plan.records, plan.new_parties
-    )?;
-    Ok(())
+        Ok(())
+    })
 }
 
 /// The profile for `import payments` with --profile / --map, with the command line's
@@ -295,18 +302,20 @@ fn import_mapped(ctx: &Context, a: &ImportArgs, out: &mut impl Write) -> Result<
     let name = display_name(&a.file);
     let bytes = read_all(&a.file)?;
     let profile = chosen_profile(a, &bytes, &name)?;
-    let (store, l) = ctx.load()?;
-    let extract = mapped::read(&bytes, &name, &profile, a.currency)?;
-    finish_import(&store, &l, extract, &name, a, out)
+    ctx.transact(|store, l| {
+        let extract = mapped::read(&bytes, &name, &profile, a.currency)?;
+        finish_import(store, l, extract, &name, a, out)
+    })
 }
 
 /// `paytrack import statement FILE`.
 fn import_statement(ctx: &Context, a: &ImportArgs, out: &mut impl Write) -> Result<()> {
     let name = display_name(&a.file);
     let bytes = read_all(&a.file)?;
-    let (store, l) = ctx.load()?;
-    let extract = statement::read(&bytes, &name)?;
-    finish_import(&store, &l, extract, &name, a, out)
+    ctx.transact(|store, l| {
+        let extract = statement::read(&bytes, &name)?;
+        finish_import(store, l, extract, &name, a, out)
+    })
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -315,8 +324,8 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// Prints the preview or commits the plan of a foreign import.
 fn finish_import(
-    store: &crate::store::Store,
-    l: &Ledger,
+    store: &Session,
+    l: &ExitLedger,
     extract: Extract,
     name: &str,
     a: &ImportArgs,
@@ -437,10 +446,10 @@ fn finish_import(
     }
     let plan = r.plan;
     if !plan.changes.is_empty() {
-        store.safety_copy("import")?.inspect(|c| eprintln!("paytrack: {c}"));
         store
-            .commit(&plan.changes)
-            .context("nothing was imported")?;
+            .safety_copy("import")?
+            .inspect(|c| eprintln!("paytrack: {c}"));
+        super::commit(store, l, &plan.changes).context("nothing was imported")?;
     }
     writeln!(out, "imported {counts}")?;
     Ok(())
@@ -570,15 +579,19 @@ pub fn backup(ctx: &Context, file: &Path, out: &mut impl Write) -> Result<()> {
 /// `paytrack restore FILE`: only into an empty store, all or nothing.
 pub fn restore(ctx: &Context, file: &Path, out: &mut impl Write) -> Result<()> {
     let store = ctx.open()?;
+    // Restoring into a store another session fills meanwhile fails as a conflict.
+    let base = store.generation()?;
     if !store.is_empty()? || !store.saved_filters()?.is_empty() {
         bail!(
             "the store at {} is not empty; restore goes only into an empty store (use --db with a new directory)",
             ctx.db.display()
         );
     }
-    store.safety_copy("restore")?.inspect(|c| eprintln!("paytrack: {c}"));
+    store
+        .safety_copy("restore")?
+        .inspect(|c| eprintln!("paytrack: {c}"));
     if crate::store::safety::is_safety_copy(file) {
-        let n = store.restore_safety_copy(file)?;
+        let n = store.with_store(|s| s.restore_safety_copy(file))??;
         let (np, ni, npay) = (n.parties, n.invoices, n.payments);
         writeln!(
             out,
@@ -616,7 +629,7 @@ pub fn restore(ctx: &Context, file: &Path, out: &mut impl Write) -> Result<()> {
         set.push(Change::PutReminderSettings(r));
     }
     set.ids = Some(b.ids);
-    store.commit(&set).context("nothing was restored")?;
+    store.commit(base, &set).context("nothing was restored")?;
     writeln!(
         out,
         "restored {np} parties, {ni} invoices, {npay} payments, {nf} saved filters"

@@ -211,6 +211,18 @@ impl Client {
         })
     }
 
+    /// Asks the owner for a safety copy; its description when one was written.
+    pub(crate) fn safety_copy(&self, reason: &str) -> Result<Option<String>, Failure> {
+        self.request(|c| {
+            let mut f = vec![kind::SAFETY_COPY];
+            f.extend_from_slice(reason.as_bytes());
+            c.send(&f)?;
+            c.recv_ok()?;
+            let mut cur = Cursor::expect(&c.buf, kind::VALUE)?;
+            Ok((cur.u8()? != 0).then(|| String::from_utf8_lossy(cur.rest()).into_owned()))
+        })
+    }
+
     /// Sends a commit and reads its outcome.
     pub(crate) fn commit(
         &self,
@@ -364,7 +376,7 @@ impl ValueSource for Dump {
         &self,
         prefix: u8,
         reverse: bool,
-        each: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
+        each: &mut crate::store::EachValue<'_>,
     ) -> Result<(), StoreError> {
         let r = self.range(prefix);
         let iter: Box<dyn Iterator<Item = &(Value, Value)>> = if reverse {
@@ -423,7 +435,7 @@ impl ValueSource for Remote<'_> {
         &self,
         prefix: u8,
         reverse: bool,
-        each: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
+        each: &mut crate::store::EachValue<'_>,
     ) -> Result<(), StoreError> {
         let mut c = lock(&self.conn);
         let mut inner_err = None;

@@ -11,7 +11,7 @@
 //! 2. else open the store: this process is the *owner* and starts serving (a stale socket
 //!    file left by a killed owner is replaced: we hold the lock, so nobody serves it);
 //! 3. when the store is locked but nobody answers yet (an owner starting or leaving),
-//!    try again every 50 ms for up to 10 s (`PAYTRACK_WAIT_MS`), then fail with
+//!    try again (every 50 ms at most) for up to 10 s (`PAYTRACK_WAIT_MS`), then fail with
 //!    [`StoreError::Locked`].
 //!
 //! Clients run exactly the same command code as the owner: [`Session::load`] streams the
@@ -58,8 +58,11 @@ pub const WAIT_ENV: &str = "PAYTRACK_WAIT_MS";
 /// Default of [`WAIT_ENV`].
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 
-/// Pause between two tries while waiting for a store.
+/// Longest pause between two tries while waiting for a store; the first pauses are
+/// shorter (an owner that is leaving usually lets go within a few milliseconds).
 const RETRY_EVERY: Duration = Duration::from_millis(50);
+/// First pause between two tries.
+const FIRST_RETRY: Duration = Duration::from_millis(2);
 
 /// One commit, as announced to subscribers.
 #[derive(Clone, Debug)]
@@ -110,6 +113,12 @@ pub enum SessionError {
     Remote {
         /// The owner's message.
         message: String,
+    },
+    /// The operation needs the store itself, and another process owns it.
+    #[error("the store at {path} is open in another paytrack process; close it and try again")]
+    NotOwner {
+        /// Store directory.
+        path: PathBuf,
     },
     /// The sharing config does not parse.
     #[error(transparent)]
@@ -326,6 +335,40 @@ impl Session {
             .read(|src| crate::store::read_reminder_settings(src))
     }
 
+    /// Writes a safety copy of the store before `reason` (see
+    /// [`Store::safety_copy`]): here as the owner, else by the owner. Returns the
+    /// description of the copy, or `None` when the store held nothing to copy.
+    pub fn safety_copy(&self, reason: &str) -> Result<Option<String>, SessionError> {
+        self.inner.with_backend(|b| match b {
+            Backend::Owner(o) => o
+                .hub
+                .with_store(|s| s.safety_copy(reason))
+                .map_err(|_| client::Failure::Disconnected)?
+                .map(|c| c.map(|c| c.to_string()))
+                .map_err(|e| {
+                    client::Failure::Fatal(SessionError::Remote {
+                        message: e.to_string(),
+                    })
+                }),
+            Backend::Client(c) => c.safety_copy(reason),
+        })
+    }
+
+    /// Runs `f` on the store itself, which only the owning process has: a client gets
+    /// [`SessionError::NotOwner`]. For operations that work on the store's files (a
+    /// safety copy's restore); `f` should not commit (other sessions would not hear of it).
+    pub fn with_store<T>(&self, f: impl FnOnce(&Store) -> T) -> Result<T, SessionError> {
+        let b = self.inner.lock_backend().clone();
+        match &*b {
+            Backend::Owner(o) => o.hub.with_store(f).map_err(|_| SessionError::NotOwner {
+                path: self.inner.path.clone(),
+            }),
+            Backend::Client(_) => Err(SessionError::NotOwner {
+                path: self.inner.path.clone(),
+            }),
+        }
+    }
+
     /// Commits `set`, computed on a ledger at generation `base`: refused with
     /// [`CommitError::Conflict`] when another session committed since. Durable when it
     /// returns the new generation. An empty set changes nothing and returns the current
@@ -472,6 +515,7 @@ fn connect_or_own(
 ) -> Result<Backend, SessionError> {
     let socket = db.join(SOCKET_NAME);
     let deadline = Instant::now() + opts.wait;
+    let mut pause = FIRST_RETRY;
     loop {
         match client::Client::connect(db, &socket) {
             Ok(c) => return Ok(Backend::Client(c)),
@@ -494,6 +538,7 @@ fn connect_or_own(
             }
             Err(e) => return Err(e.into()),
         }
-        std::thread::sleep(RETRY_EVERY);
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(RETRY_EVERY);
     }
 }

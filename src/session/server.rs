@@ -21,7 +21,7 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 /// Values per PAIRS frame of a SCAN (each then acknowledged).
 const SCAN_BATCH: usize = 256;
 /// Largest change set a client may send.
-const MAX_CHANGES: usize = 50_000_000;
+const MAX_CHANGES: usize = 10_000_000;
 
 /// Who may connect.
 #[derive(Clone, Debug)]
@@ -176,6 +176,12 @@ fn error_frame(msg: &str) -> Vec<u8> {
 /// One connection: credentials, hello, then requests until the client leaves.
 fn serve(hub: &Hub, stream: UnixStream, policy: &Policy, stop: &AtomicBool) -> io::Result<()> {
     let mut w = BufWriter::new(stream.try_clone()?);
+    // The hello is read before anything is answered: closing a Unix socket with unread
+    // data makes the peer's read fail, and a refused client must read why.
+    stream.set_read_timeout(Some(HELLO_TIMEOUT))?;
+    let mut r = BufReader::new(stream.try_clone()?);
+    let mut buf = Vec::new();
+    read_frame(&mut r, &mut buf)?;
     let cred = peer_cred(&stream)?;
     if let Err(reason) = policy.check(cred) {
         let mut f = vec![kind::REFUSED];
@@ -183,10 +189,6 @@ fn serve(hub: &Hub, stream: UnixStream, policy: &Policy, stop: &AtomicBool) -> i
         write_frame(&mut w, &f)?;
         return w.flush();
     }
-    stream.set_read_timeout(Some(HELLO_TIMEOUT))?;
-    let mut r = BufReader::new(stream.try_clone()?);
-    let mut buf = Vec::new();
-    read_frame(&mut r, &mut buf)?;
     let mut c = Cursor::expect(&buf, kind::HELLO)?;
     let magic = c.take(wire::MAGIC.len())?;
     let proto = c.u32()?;
@@ -256,6 +258,26 @@ fn serve(hub: &Hub, stream: UnixStream, policy: &Policy, stop: &AtomicBool) -> i
                 }
                 // A closed hub: this owner is leaving; the client retries elsewhere.
                 res.is_err() && hub.with_store(|_| ()).is_err()
+            }
+            kind::SAFETY_COPY => {
+                let reason = String::from_utf8_lossy(&buf[1..]).into_owned();
+                match hub.with_store(|s| s.safety_copy(&reason)) {
+                    Err(_) => true,
+                    Ok(r) => {
+                        let f = match r {
+                            Ok(c) => {
+                                let mut f = vec![kind::VALUE, u8::from(c.is_some())];
+                                if let Some(c) = c {
+                                    f.extend_from_slice(c.to_string().as_bytes());
+                                }
+                                f
+                            }
+                            Err(e) => error_frame(&e.to_string()),
+                        };
+                        write_frame(&mut w, &f)?;
+                        false
+                    }
+                }
             }
             kind::SUBSCRIBE => {
                 let from = Generation(Cursor::new(&buf[1..]).u64()?);

@@ -55,6 +55,9 @@ pub mod kind {
     pub const MORE: u8 = 0x0a;
     /// Client → owner during a SCAN: enough.
     pub const STOP: u8 = 0x0b;
+    /// Client → owner: write a safety copy before the reason given (UTF-8); answered
+    /// by VALUE (the copy's description, when one was written) or ERROR.
+    pub const SAFETY_COPY: u8 = 0x0c;
     /// Owner → client: protocol (u32), generation (u64).
     pub const WELCOME: u8 = 0x81;
     /// Owner → client: refused, with a message (UTF-8); the connection closes.

@@ -401,6 +401,9 @@ impl Store {
 /// A stored value as read: sled's own buffer, so reads from the tree copy nothing.
 pub type Value = sled::IVec;
 
+/// What [`ValueSource::scan_values`] calls with each key and value: `Ok(false)` stops.
+pub type EachValue<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError> + 'a;
+
 /// Where stored values are read from: the open sled tree ([`Store`]) or, in a session
 /// client, the raw values the owning process sent (see `crate::session`). [`load_from`]
 /// and the small readers next to it work on either, so both decode with the same code.
@@ -415,7 +418,7 @@ pub trait ValueSource: Sync {
         &self,
         prefix: u8,
         reverse: bool,
-        each: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
+        each: &mut EachValue<'_>,
     ) -> Result<(), StoreError>;
 }
 
@@ -432,7 +435,7 @@ impl ValueSource for Store {
         &self,
         prefix: u8,
         reverse: bool,
-        each: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
+        each: &mut EachValue<'_>,
     ) -> Result<(), StoreError> {
         let iter = self.db.scan_prefix([prefix]);
         let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if reverse {
