@@ -77,8 +77,9 @@ pub enum StoreError {
         path: PathBuf,
     },
     /// The filesystem holding the store is full (or over quota): the change was not
-    /// saved and the store is as it was.
-    #[error("the disk holding the store at {path} is full: nothing was saved and the store is as it was; free some space and try again")]
+    /// saved and the store is as it was. sled refuses every later write of the process
+    /// that met the error, so a long-running process (the TUI) must be restarted.
+    #[error("the disk holding the store at {path} is full: nothing was saved and the store is as it was; free some space, then try again (a running TUI must be restarted first)")]
     DiskFull {
         /// Store directory.
         path: PathBuf,
