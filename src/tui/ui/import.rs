@@ -12,7 +12,7 @@ use super::centered;
 use super::fmt::count;
 use crate::text::sanitize;
 use crate::tui::action::Action;
-use crate::tui::import::{Field, ImportDialog, Phase, Preview, Running, Stage};
+use crate::tui::import::{Field, ImportDialog, Phase, Preview, Running, Stage, SHOWN_ERRORS};
 use crate::tui::keymap::{Context, Keymap};
 use crate::tui::theme::{Role, Styles};
 
@@ -59,24 +59,19 @@ pub fn draw(
         Stage::Running(r) => draw_running(f, body, r, styles, spinner),
         Stage::Preview(p) => draw_preview(f, body, d, p, styles),
         Stage::Failed(e) => {
-            let mut lines = vec![styled(
-                if e.error_count == 1 {
-                    "✗ nothing was imported:".to_string()
-                } else {
-                    format!("✗ {} errors; nothing was imported:", count(e.error_count))
-                },
-                Role::Error,
+            let title = if e.error_count == 1 {
+                "✗ nothing was imported:".to_string()
+            } else {
+                format!("✗ {} errors; nothing was imported:", count(e.error_count))
+            };
+            let lines = error_lines(
+                &title,
+                &e.errors,
+                e.error_count,
+                SHOWN_ERRORS,
+                body.width,
                 styles,
-            )];
-            for m in &e.errors {
-                lines.push(styled(format!("  {m}"), Role::Error, styles));
-            }
-            if e.error_count > e.errors.len() {
-                lines.push(Line::from(format!(
-                    "  … and {} more",
-                    count(e.error_count - e.errors.len())
-                )));
-            }
+            );
             f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
         }
         Stage::Done(s) => {
@@ -274,6 +269,30 @@ fn wrapped(text: &str, width: u16, role: Role, styles: &Styles) -> Vec<Line<'sta
     out
 }
 
+/// A title, the first `shown` errors (wrapped) and how many more there are.
+fn error_lines(
+    title: &str,
+    errors: &[String],
+    total: usize,
+    shown: usize,
+    width: u16,
+    styles: &Styles,
+) -> Vec<Line<'static>> {
+    let mut out = vec![styled(title, Role::Error, styles)];
+    for e in errors.iter().take(shown) {
+        out.extend(wrapped(&format!("  {e}"), width, Role::Error, styles));
+    }
+    let listed = errors.len().min(shown);
+    if total > listed {
+        out.push(styled(
+            format!("  … and {} more", count(total - listed)),
+            Role::Error,
+            styles,
+        ));
+    }
+    out
+}
+
 /// `1.2 MB`, `340 kB`, `12 B`.
 fn bytes(n: u64) -> String {
     if n >= 1_000_000 {
@@ -396,31 +415,22 @@ fn draw_preview(f: &mut Frame, area: Rect, d: &ImportDialog, p: &Preview, styles
         ));
     }
     if p.error_count > 0 {
-        head.push(styled(
-            format!(
-                "✗ {} with errors; nothing can be imported:",
-                if p.error_count == 1 {
-                    "1 row".to_string()
-                } else {
-                    format!("{} rows", count(p.error_count))
-                }
-            ),
-            Role::Error,
+        let title = format!(
+            "✗ {} with errors; nothing can be imported:",
+            if p.error_count == 1 {
+                "1 row".to_string()
+            } else {
+                format!("{} rows", count(p.error_count))
+            }
+        );
+        head.extend(error_lines(
+            &title,
+            &p.errors,
+            p.error_count,
+            5,
+            area.width,
             styles,
         ));
-        for e in p.errors.iter().take(5) {
-            head.extend(wrapped(&format!("  {e}"), area.width, Role::Error, styles));
-        }
-        if p.error_count > 5.min(p.errors.len()) {
-            head.push(styled(
-                format!(
-                    "  … and {} more",
-                    count(p.error_count - 5.min(p.errors.len()))
-                ),
-                Role::Error,
-                styles,
-            ));
-        }
     }
     let head_h = (head.len() as u16).min(area.height);
     let [top, table_area] =
