@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use crate::domain::ledger::{name_key, Ledger};
 use crate::domain::{check_compatible, IdSeq};
 use crate::store::safety::Salvage;
-use crate::store::{Counts, Store};
+use crate::store::{Counts, Store, StoreError};
 
 /// One problem found in the store.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -165,7 +165,24 @@ pub fn check_salvage(s: Salvage) -> Vec<Problem> {
 /// all is well; otherwise prints each problem on its own line (after the `repaired:` lines
 /// of `--repair`) and returns an error counting them.
 pub fn run(db: &Path, repair: bool, out: &mut impl Write) -> anyhow::Result<()> {
-    let store = Store::open(db)?;
+    let store = match Store::open(db) {
+        Ok(s) => s,
+        // Nothing more can be read from files sled refuses: say what is wrong and how to
+        // recover (the store's own message would send the user back to `check`).
+        Err(StoreError::Damaged { path, reason }) => {
+            writeln!(
+                out,
+                "the store's files are damaged: {}",
+                crate::text::sanitize(&reason)
+            )?;
+            anyhow::bail!(
+                "the store at {} cannot be read{}",
+                path.display(),
+                crate::store::safety::recovery_hint(&path)
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut s = store.salvage()?;
     let mut fixed = Vec::new();
     if repair && repairable(&s) {

@@ -333,8 +333,13 @@ fn assert_refused_or_intact(
     // refused again: the damage did not turn into an empty store on the way
     let (_, err2) = fails(&db, &["payments"]);
     assert!(err2.contains("damaged"), "{what}, second open: {err2}");
-    let (_, err3) = fails(&db, &["check"]);
-    assert!(err3.contains("damaged"), "{what}, check: {err3}");
+    // check says what is wrong and how to recover
+    let (out3, err3) = fails(&db, &["check"]);
+    assert!(out3.contains("damaged"), "{what}, check: {out3}{err3}");
+    assert!(
+        err3.contains("restore") && err3.contains(&latest.display().to_string()),
+        "{what}, check: {err3}"
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {
