@@ -637,3 +637,36 @@ reference = ["Verwendungszweck"]
     h.keys("enter");
     assert_eq!(h.store.ledger().payments().len(), 8);
 }
+
+#[test]
+fn the_currency_field_sets_the_currency_of_rows_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(120, 40, dir.path());
+    open(&mut h, &sample("xero.csv"));
+    // layout auto → the currency field is the fourth
+    h.keys("down down down");
+    h.type_text("usd");
+    let lines = h.keys("enter");
+    shows(&lines, "profile 'xero'");
+    let row = lines
+        .iter()
+        .find(|l| l.contains("INV-1001"))
+        .unwrap_or_else(|| panic!("{}", screen(&lines)));
+    assert!(row.contains("1200.00 USD"), "{row}");
+    // a currency that is none is refused before reading
+    h.keys("esc ctrl-u");
+    h.type_text("dollars");
+    let lines = h.keys("enter");
+    shows(&lines, "currency:");
+    assert!(matches!(h.app.import.as_ref().unwrap().stage, Stage::Edit));
+    // paytrack's own layout has its currency column: no currency field
+    h.keys("up right");
+    assert!(!h
+        .app
+        .import
+        .as_ref()
+        .unwrap()
+        .fields()
+        .contains(&paytrack::tui::import::Field::Currency));
+    assert_eq!(h.store.commits(), 0);
+}
