@@ -658,3 +658,45 @@ fn when_the_owner_leaves_a_client_takes_over_without_losing_its_subscription() {
     assert!(!third.is_owner());
     assert_eq!(third.counts().unwrap().parties, 2);
 }
+
+#[test]
+fn a_commit_sent_again_with_the_same_transaction_id_is_not_applied_twice() {
+    use paytrack::store::{Applied, Generation, Store, TxId};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.generation().unwrap(), Generation(0));
+    let tx = TxId::new();
+    let first = store
+        .commit_checked(&party(1, "Acme"), Some(Generation(0)), Some(tx))
+        .unwrap();
+    assert_eq!(first, Applied::Committed(Generation(1)));
+    // the retry after a lost reply: recognised, nothing written again
+    let again = store
+        .commit_checked(&party(1, "Acme"), Some(Generation(0)), Some(tx))
+        .unwrap();
+    assert_eq!(again, Applied::AlreadyApplied(Generation(1)));
+    // another change on the old base is refused
+    let stale = store
+        .commit_checked(&party(2, "Globex"), Some(Generation(0)), Some(TxId::new()))
+        .unwrap();
+    assert_eq!(
+        stale,
+        Applied::Conflict {
+            current: Generation(1)
+        }
+    );
+    assert_eq!(store.counts().unwrap().parties, 1);
+    // plain commits raise the generation too, and it survives a reopen
+    store.commit(&party(2, "Globex")).unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.generation().unwrap(), Generation(2));
+    let again = store
+        .commit_checked(&party(1, "Acme"), Some(Generation(2)), Some(tx))
+        .unwrap();
+    assert_eq!(
+        again,
+        Applied::AlreadyApplied(Generation(1)),
+        "remembered on disk"
+    );
+}
