@@ -658,3 +658,156 @@ fn cli_commands_work_while_the_tui_is_open_and_their_commits_show_up_in_it() {
         s.lines().filter(|l| l.starts_with("ptsh$")).count() >= 2
     });
 }
+
+#[test]
+fn a_gap_in_the_notices_or_a_reload_notice_reloads_the_whole_ledger() {
+    let mut h = Harness::new(120, 30);
+    let note = |h: &Harness, notes: &str| {
+        let mut p = h.store.ledger().payment(PaymentId(6)).unwrap().clone();
+        p.notes = notes.into();
+        ChangeSet {
+            changes: vec![Change::PutPayment(p)],
+            ids: None,
+        }
+    };
+    // A commit whose notice is lost, then one that arrives: the gap shows.
+    h.store.commit_unannounced(note(&h, "lost"));
+    external_payment(&h, &payment_input("Tanaka KK", "3", "AFTER-GAP", None));
+    h.app.tick(Instant::now());
+    h.settle();
+    let l = h.app.ledger();
+    assert_eq!(l.payment(PaymentId(6)).unwrap().notes, "lost", "reloaded");
+    assert_eq!(l.payments().len(), 7);
+    let lines = h.keys("1");
+    assert!(has(&lines, "AFTER-GAP"), "{}", lines.join("\n"));
+    // An explicit reload notice.
+    h.store.commit_unannounced(note(&h, "reloaded"));
+    h.store.announce_reload();
+    h.app.tick(Instant::now());
+    h.settle();
+    assert_eq!(
+        h.app.ledger().payment(PaymentId(6)).unwrap().notes,
+        "reloaded"
+    );
+    // Afterwards notices apply again, and commits go through on the right base.
+    external_payment(&h, &payment_input("Tanaka KK", "4", "AFTER-RELOAD", None));
+    h.keys("1 a");
+    h.type_text("Acme Corp");
+    h.keys("tab tab");
+    h.type_text("5.00");
+    h.keys("ctrl-s");
+    assert!(h.app.form.is_none());
+    assert_eq!(h.store.ledger().payments().len(), 9);
+    assert_eq!(h.app.ledger().payments().len(), 9);
+}
+
+#[test]
+fn two_tuis_on_one_store_see_each_others_saves_and_a_concurrent_edit_asks() {
+    use tmux::*;
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    seed(&db);
+    let open = |name: &str| {
+        let t = Tmux::start(name, "env PS1='ptsh$ ' sh");
+        t.wait("the shell", 30, |s| s.contains("ptsh$"));
+        t.text(&format!("{BIN} --db {} --today {TODAY}", db.display()));
+        t.keys(&["Enter"]);
+        t.wait("the loaded TUI", 60, |s| {
+            s.contains("300 payments │") && !s.contains("loading")
+        });
+        t
+    };
+    let a = open("a");
+    let b = open("b");
+    b.wait("the client note", 10, |s| s.contains("[shared: client]"));
+    assert!(a.capture().contains("[shared: owner]"));
+
+    // A adds a payment: B shows it.
+    a.keys(&["a"]);
+    a.wait("the payment form", 10, |s| s.contains("New payment"));
+    a.text("Two Tui Ltd");
+    a.keys(&["Tab", "Tab"]);
+    a.text("21.50");
+    a.keys(&["Tab", "Tab", "Tab"]);
+    a.text("TWO-TUI-1");
+    a.keys(&["C-s"]);
+    a.wait("the new-party question", 10, |s| {
+        s.contains("is not a party yet")
+    });
+    a.keys(&["y"]);
+    a.wait("A's save", 10, |s| s.contains("301 payments │"));
+    let saved = std::time::Instant::now();
+    b.wait("A's payment in B", 10, |s| {
+        s.contains("TWO-TUI-1") && s.contains("301 payments │")
+    });
+    assert!(saved.elapsed() < std::time::Duration::from_secs(3));
+
+    // Both open the same payment; A saves first, then B.
+    let edit = |t: &Tmux| {
+        t.keys(&["/"]);
+        t.text("TWO-TUI-1");
+        t.keys(&["Enter"]);
+        t.wait("the filtered list", 10, |s| s.contains("1 of 301 payments"));
+        t.keys(&["e"]);
+        t.wait("the edit form", 10, |s| s.contains("Edit payment"));
+        for _ in 0..8 {
+            t.keys(&["Tab"]);
+        }
+    };
+    edit(&b);
+    edit(&a);
+    a.text("from A");
+    a.keys(&["C-s"]);
+    a.wait("A's edit saved", 10, |s| {
+        s.contains("saved: edited payment")
+    });
+    b.text("from B");
+    b.keys(&["C-s"]);
+    let s = b.wait("the conflict dialog in B", 10, |s| {
+        s.contains("Changed by another session")
+    });
+    assert!(s.contains("notes:  → from A"), "{s}");
+    assert!(
+        s.contains("r reload theirs · o overwrite with mine · c cancel"),
+        "{s}"
+    );
+    b.keys(&["o"]);
+    b.wait("B's edit saved", 10, |s| {
+        s.contains("saved: edited payment")
+    });
+    let out = cli(&db, &["payments", "--format", "csv"]);
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let row = csv
+        .lines()
+        .find(|l| l.contains("TWO-TUI-1"))
+        .unwrap_or_default();
+    assert!(row.contains("from B") && !row.contains("from A"), "{row}");
+    a.wait("B's edit in A", 10, |s| s.contains("from B"));
+
+    // The owner quits; the client carries on and still saves.
+    a.keys(&["q"]);
+    a.wait("A's shell", 30, |s| {
+        s.lines().filter(|l| l.starts_with("ptsh$")).count() >= 2
+    });
+    // (one key a call: an escape right before a letter reads as alt-letter)
+    b.keys(&["Escape"]);
+    b.wait("the whole list in B", 10, |s| s.contains(" 301 payments │"));
+    b.keys(&["a"]);
+    b.wait("the payment form in B", 10, |s| s.contains("New payment"));
+    b.text("Two Tui Ltd");
+    b.keys(&["Tab", "Tab"]);
+    b.text("1.25");
+    b.keys(&["Tab", "Tab", "Tab"]);
+    b.text("AFTER-OWNER");
+    b.keys(&["C-s"]);
+    b.wait("B's save after the owner left", 30, |s| {
+        s.contains("saved: added payment")
+    });
+    let out = cli(&db, &["payments", "--format", "csv"]);
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.contains("AFTER-OWNER"), "{csv}");
+    assert_eq!(csv.lines().count(), 303, "{csv}");
+}

@@ -243,13 +243,13 @@ impl Live {
         }
     }
 
-    /// The first key that both `mine` and a commit after `since` touched.
+    /// The first key that both `mine` (sorted) and a commit after `since` touched.
     fn changed_since(&self, since: Generation, mine: &[Key]) -> Option<Key> {
         self.history
             .iter()
             .filter(|(g, _)| *g > since)
             .flat_map(|(_, keys)| keys.iter())
-            .find(|k| mine.contains(k))
+            .find(|k| mine.binary_search(k).is_ok())
             .copied()
     }
 
@@ -267,8 +267,9 @@ fn merge_ids(a: IdSeq, b: IdSeq) -> IdSeq {
     }
 }
 
-/// What a change set touches: the records it writes or deletes and the invoices whose
-/// settlement it changes (allocations added or, for deleted payments, removed).
+/// What a change set touches, sorted: the records it writes or deletes and the invoices
+/// whose settlement it changes (allocations added or, for deleted payments, removed); for
+/// this session's own changes also the parties its records name.
 fn touched(set: &ChangeSet, l: &Ledger, own: bool) -> Vec<Key> {
     let mut keys = Vec::new();
     for c in &set.changes {

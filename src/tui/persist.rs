@@ -219,6 +219,23 @@ impl MemoryStore {
         generation
     }
 
+    /// Commits `set` as another session whose notice never arrives (as when a client
+    /// reconnects after missing some): the next notice shows a gap.
+    pub fn commit_unannounced(&self, set: ChangeSet) -> Generation {
+        self.lock().apply(&set)
+    }
+
+    /// Tells every subscriber to reload (as the shared store does when notices were lost).
+    pub fn announce_reload(&self) {
+        let mut g = self.lock();
+        let notice = Committed {
+            generation: g.generation,
+            changes: Arc::new(ChangeSet::new()),
+            reload: true,
+        };
+        g.notify(notice);
+    }
+
     /// Plans a change with `plan` against the store's current ledger and id counters and
     /// commits it as another session (see [`MemoryStore::commit_external`]).
     pub fn external<E: std::fmt::Debug>(
