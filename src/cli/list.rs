@@ -85,9 +85,42 @@ fn limit<T>(mut v: Vec<T>, n: Option<usize>) -> Vec<T> {
     v
 }
 
+/// The shell's quick lookup: `payments --filter ... --format csv` streams the payment
+/// blocks through the filter (see [`crate::store::scan`]) when this process owns the store
+/// and the filter allows it; `false` when the caller must load the ledger instead.
+fn quick_lookup(
+    ctx: &Context,
+    a: &ListArgs,
+    q: Option<&query::Query>,
+    out: &mut impl Write,
+) -> Result<bool> {
+    let Some(q) = q else { return Ok(false) };
+    if a.format != ListFormat::Csv || !crate::store::scan::supports(q) {
+        return Ok(false);
+    }
+    let rules = StatusRules::new(ctx.today);
+    let session = ctx.open()?;
+    let found = match session.with_store(|s| crate::store::scan::lookup_payments(s, q, rules)) {
+        Ok(found) => found?,
+        Err(_) => None, // another process owns the store: load through it
+    };
+    drop(session);
+    let Some(found) = found else { return Ok(false) };
+    // The process exits right after: freeing the records one by one would only cost time.
+    let found = std::mem::ManuallyDrop::new(found);
+    let mut rows: Vec<&Payment> = found.payments.iter().collect();
+    rows.sort_unstable_by_key(|p| std::cmp::Reverse((p.date, p.id)));
+    let rows = limit(rows, a.limit);
+    csv_own::write_payments_par(&mut *out, &found.ledger, &rows)?;
+    Ok(true)
+}
+
 /// `paytrack payments`.
 pub fn payments(ctx: &Context, a: &ListArgs, out: &mut impl Write) -> Result<()> {
     let q = parse_filter(a.filter.as_deref(), RecordKind::Payment)?;
+    if quick_lookup(ctx, a, q.as_ref(), out)? {
+        return Ok(());
+    }
     let (_store, l) = ctx.load()?;
     let rules = StatusRules::new(ctx.today);
     let rows = limit(select_payments(&l, rules, q.as_ref()), a.limit);
@@ -215,4 +248,61 @@ fn print_table(t: &Table, out: &mut impl Write, what: &str) -> Result<()> {
         t.write(out)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full_path(ctx: &Context, q: Option<&query::Query>, n: Option<usize>) -> String {
+        let (_session, l) = ctx.load().unwrap();
+        let rows = limit(select_payments(&l, StatusRules::new(ctx.today), q), n);
+        let mut out = Vec::new();
+        csv_own::write_payments(&mut out, &l, rows.into_iter()).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn quick_lookup_prints_exactly_what_the_full_load_prints() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("store");
+        let today = time::macros::date!(2025 - 06 - 30);
+        super::super::seed_demo(&db, today, 30_000, 7).unwrap();
+        let ctx = Context {
+            db: db.clone(),
+            today,
+        };
+        for (f, n) in [
+            ("sepa", None),
+            ("-e", None), // most rows: formatted on two threads
+            ("party:a amount:>100 -method:cash", None),
+            ("inv due:2025", None),
+            ("unlinked date:2025", Some(3)),
+            ("e", Some(25_000)),
+            ("zzzzqqqq", None),
+        ] {
+            let q = parse_filter(Some(f), RecordKind::Payment).unwrap();
+            let args = ListArgs {
+                filter: Some(f.into()),
+                format: ListFormat::Csv,
+                limit: n,
+            };
+            let mut fast = Vec::new();
+            assert!(
+                quick_lookup(&ctx, &args, q.as_ref(), &mut fast).unwrap(),
+                "{f}"
+            );
+            let fast = String::from_utf8(fast).unwrap();
+            assert!(fast.starts_with("date,party,"), "{f}");
+            assert_eq!(fast, full_path(&ctx, q.as_ref(), n), "{f}");
+        }
+        // status: needs every payment of an invoice: the full load answers it
+        let q = parse_filter(Some("status:overdue"), RecordKind::Payment).unwrap();
+        let args = ListArgs {
+            filter: Some("status:overdue".into()),
+            format: ListFormat::Csv,
+            limit: None,
+        };
+        assert!(!quick_lookup(&ctx, &args, q.as_ref(), &mut Vec::new()).unwrap());
+    }
 }

@@ -484,8 +484,41 @@ pub fn write_payments<'a>(
     ledger: &Ledger,
     rows: impl Iterator<Item = &'a Payment>,
 ) -> io::Result<()> {
+    write_payment_rows(w, ledger, rows, true)
+}
+
+/// Like [`write_payments`] (the same bytes), formatting large lists on two threads.
+pub fn write_payments_par(mut w: impl Write, ledger: &Ledger, rows: &[&Payment]) -> io::Result<()> {
+    const MIN_SPLIT: usize = 20_000;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    if rows.len() < MIN_SPLIT || threads < 2 {
+        return write_payments(w, ledger, rows.iter().copied());
+    }
+    let (first, second) = rows.split_at(rows.len() / 2);
+    let (a, b) = std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            let mut buf = Vec::with_capacity(second.len() * 100);
+            write_payment_rows(&mut buf, ledger, second.iter().copied(), false).map(|()| buf)
+        });
+        let mut buf = Vec::with_capacity(first.len() * 100);
+        let a = write_payment_rows(&mut buf, ledger, first.iter().copied(), true).map(|()| buf);
+        (a, h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    });
+    w.write_all(&a?)?;
+    w.write_all(&b?)?;
+    w.flush()
+}
+
+fn write_payment_rows<'a>(
+    w: impl Write,
+    ledger: &Ledger,
+    rows: impl Iterator<Item = &'a Payment>,
+    with_header: bool,
+) -> io::Result<()> {
     let mut wtr = writer(w);
-    header(&mut wtr, &PAYMENTS, true)?;
+    if with_header {
+        header(&mut wtr, &PAYMENTS, true)?;
+    }
     let mut b = Bufs::default();
     for p in rows {
         let dp = p.currency.minor_units();

@@ -10,6 +10,7 @@ pub mod codec;
 pub mod keys;
 pub mod reminders;
 pub mod safety;
+pub mod scan;
 mod write;
 
 pub use write::{Applied, Generation, GenerationV1, TxId, RECENT_TXIDS};
