@@ -811,3 +811,56 @@ fn two_tuis_on_one_store_see_each_others_saves_and_a_concurrent_edit_asks() {
     assert!(csv.contains("AFTER-OWNER"), "{csv}");
     assert_eq!(csv.lines().count(), 303, "{csv}");
 }
+
+#[test]
+fn changes_arriving_while_the_worker_computes_apply_in_place_within_a_second() {
+    use paytrack::tui::testing::HarnessOptions;
+    use paytrack::tui::views::ListKind;
+    let data = paytrack::demo::generate(&paytrack::demo::DemoConfig {
+        seed: 9,
+        payments: 200_000,
+        today: FIXTURE_TODAY,
+    });
+    let (ledger, _) = data.into_ledger();
+    let mut h = Harness::with(HarnessOptions {
+        ledger,
+        ..HarnessOptions::fixture(120, 30)
+    });
+    let records = h.app.ledger().payments().as_ptr();
+    let id = h.app.ledger().payments()[10].id;
+    let mut slowest = Duration::ZERO;
+    for round in 0..5u32 {
+        // The worker computes a filtered list on the whole ledger...
+        h.app
+            .set_filter(ListKind::Payments, &format!("amount>{round}"))
+            .unwrap();
+        assert!(h.app.computing(ListKind::Payments));
+        // ...when another session's commit arrives.
+        let notes = format!("round {round}");
+        let mut p = h.store.ledger().payment(id).unwrap().clone();
+        p.notes = notes.clone();
+        h.store.commit_external(ChangeSet {
+            changes: vec![Change::PutPayment(p)],
+            ids: None,
+        });
+        let start = Instant::now();
+        while h.app.ledger().payment(id).unwrap().notes != notes {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "not applied after 5 s"
+            );
+            h.app.tick(Instant::now());
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        slowest = slowest.max(start.elapsed());
+    }
+    assert_eq!(
+        h.app.ledger().payments().as_ptr(),
+        records,
+        "applied to the same records every time, never to a copy of the ledger"
+    );
+    eprintln!("slowest apply while the worker computed: {slowest:?}");
+    assert!(slowest < Duration::from_secs(1), "slowest {slowest:?}");
+    h.settle();
+    assert!(h.app.list(ListKind::Payments).fresh);
+}
