@@ -431,9 +431,9 @@ fn killing_the_owner_loses_nothing_a_client_reported_saved() {
     assert!(failed.is_empty(), "every add recovered: {failed:?}");
     // The waiting client commits after its owner died.
     let mut stdin = waiting.stdin.take().unwrap();
-    write!(
+    writeln!(
         stdin,
-        "{HEADER}{TODAY},Acme,in,7.00,EUR,cash,from-waiting,,\n"
+        "{HEADER}{TODAY},Acme,in,7.00,EUR,cash,from-waiting,,"
     )
     .unwrap();
     drop(stdin);
