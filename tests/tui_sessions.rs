@@ -864,3 +864,36 @@ fn changes_arriving_while_the_worker_computes_apply_in_place_within_a_second() {
     h.settle();
     assert!(h.app.list(ListKind::Payments).fresh);
 }
+
+#[test]
+fn deleting_a_party_another_session_just_gave_a_payment_is_refused() {
+    let mut h = Harness::new(120, 30);
+    h.keys("P");
+    h.type_text("Lonely Ltd");
+    h.keys("ctrl-s");
+    let lines = h.keys("3");
+    let sel = lines.iter().find(|l| l.starts_with('>')).cloned();
+    assert!(sel.is_some_and(|l| l.contains("Lonely Ltd")));
+    h.store.delay_notices(true);
+    external_payment(&h, &payment_input("Lonely Ltd", "9", "LONELY-1", None));
+    let lines = h.keys("d y");
+    h.store.delay_notices(false);
+    assert!(
+        has(
+            &lines,
+            "not saved: another session changed party 'Lonely Ltd'"
+        ),
+        "{}",
+        lines.join("\n")
+    );
+    let l = h.store.ledger();
+    let party = l.party_by_name("Lonely Ltd").expect("the party stays");
+    assert!(l
+        .payments()
+        .iter()
+        .any(|p| p.party == party.id && p.reference == "LONELY-1"));
+    // Asked again on the updated ledger, the delete is refused as in use.
+    let lines = h.keys("d y");
+    assert!(has(&lines, "payment(s)"), "{}", lines.join("\n"));
+    assert!(h.store.ledger().party_by_name("Lonely Ltd").is_some());
+}

@@ -1827,7 +1827,10 @@ impl App {
                         ));
                     });
                 match spawned {
-                    Ok(_) => self.bg_rx = Some(rx),
+                    Ok(_) => {
+                        self.bg_rx = Some(rx);
+                        self.live_plan_started();
+                    }
                     Err(e) => self.message = Some(Message::Error(format!("cannot delete: {e}"))),
                 }
                 return;
@@ -2133,7 +2136,10 @@ impl App {
                         ));
                     });
                 match spawned {
-                    Ok(_) => self.bg_rx = Some(rx),
+                    Ok(_) => {
+                        self.bg_rx = Some(rx);
+                        self.live_plan_started();
+                    }
                     Err(e) => {
                         self.message = Some(Message::Error(format!("cannot apply credit: {e}")))
                     }

@@ -59,6 +59,8 @@ pub const LIVE_POLL: Duration = Duration::from_millis(200);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Key {
     Party(PartyId),
+    /// A record names the party (another session's), or the party goes (this one's).
+    PartyRef(PartyId),
     Invoice(InvoiceId),
     Payment(PaymentId),
     FollowUp(InvoiceId),
@@ -176,6 +178,8 @@ pub struct Live {
     form: Option<FormBase>,
     replans: usize,
     replan: bool,
+    /// The generation a change being planned off the UI thread was planned on.
+    plan_base: Option<Generation>,
     sharing: Option<String>,
     sharing_at: Option<Instant>,
     external: usize,
@@ -198,6 +202,7 @@ impl Live {
             form: None,
             replans: 0,
             replan: false,
+            plan_base: None,
             sharing: persist.sharing(),
             sharing_at: None,
             external: 0,
@@ -254,7 +259,9 @@ impl Live {
     }
 
     fn prune(&mut self) {
-        let g = self.generation();
+        let g = self
+            .plan_base
+            .map_or(self.generation(), |p| p.min(self.generation()));
         self.history.retain(|(h, _)| *h > g);
     }
 }
@@ -277,21 +284,31 @@ fn touched(set: &ChangeSet, l: &Ledger, own: bool) -> Vec<Key> {
             Change::PutParty(p) => keys.push(Key::Party(p.id)),
             Change::PutInvoice(i) => {
                 keys.push(Key::Invoice(i.id));
-                if own {
-                    keys.push(Key::Party(i.party));
-                }
+                keys.push(if own {
+                    Key::Party(i.party)
+                } else {
+                    Key::PartyRef(i.party)
+                });
             }
             Change::PutPayment(p) => {
                 keys.push(Key::Payment(p.id));
-                if own {
-                    keys.push(Key::Party(p.party));
-                }
+                keys.push(if own {
+                    Key::Party(p.party)
+                } else {
+                    Key::PartyRef(p.party)
+                });
                 keys.extend(p.allocations.iter().map(|a| Key::Invoice(a.invoice)));
                 if let Some(old) = l.payment(p.id) {
                     keys.extend(old.allocations.iter().map(|a| Key::Invoice(a.invoice)));
                 }
             }
-            Change::DeleteParty(id) => keys.push(Key::Party(*id)),
+            Change::DeleteParty(id) => {
+                keys.push(Key::Party(*id));
+                if own {
+                    // New records of the party elsewhere would be left without it.
+                    keys.push(Key::PartyRef(*id));
+                }
+            }
             Change::DeleteInvoice(id) => keys.push(Key::Invoice(*id)),
             Change::DeletePayment(id) => {
                 keys.push(Key::Payment(*id));
@@ -355,6 +372,10 @@ impl App {
     /// Receives notices, applies what waits, and lands copies and reloads. Called on
     /// every tick; returns whether anything changed on screen.
     pub(super) fn live_poll(&mut self, now: Instant) -> bool {
+        if self.bg_rx.is_none() {
+            // A plan that ended without a commit.
+            self.live.plan_base = None;
+        }
         let mut changed = self.live_drain();
         changed |= self.live_poll_copy(now);
         changed |= self.live_poll_reload();
@@ -666,12 +687,21 @@ impl App {
 
     // ---- committing --------------------------------------------------------------------
 
+    /// A change set is being planned off the UI thread on the ledger as it is now: its
+    /// commit is checked against everything other sessions committed since.
+    pub(super) fn live_plan_started(&mut self) {
+        self.live.plan_base = Some(self.live.generation());
+    }
+
     /// Commits `set`, planned on the ledger in memory, on the newest generation known;
     /// when refused, catches up and commits again if what it involves did not change.
     /// Its id counters are raised past ids other sessions took meanwhile.
     pub(super) fn commit_live(&mut self, set: &mut ChangeSet) -> Result<(), CommitFail> {
         self.live.replan = false;
-        let planned_at = self.live.generation();
+        let planned_at = match self.live.plan_base.take() {
+            Some(p) => p.min(self.live.generation()),
+            None => self.live.generation(),
+        };
         let mine = touched(set, &self.ledger, true);
         self.live_drain();
         for _ in 0..ATTEMPTS {
@@ -723,7 +753,7 @@ impl App {
 
     fn describe_key(&self, k: Key) -> String {
         match k {
-            Key::Party(id) => self.describe(Target::Party(id)),
+            Key::Party(id) | Key::PartyRef(id) => self.describe(Target::Party(id)),
             Key::Invoice(id) => self.describe(Target::Invoice(id)),
             Key::Payment(id) => self.describe(Target::Payment(id)),
             Key::FollowUp(id) => format!("the follow-up of {}", self.describe(Target::Invoice(id))),
