@@ -163,46 +163,83 @@ pub fn check_salvage(s: Salvage) -> Vec<Problem> {
 
 /// `paytrack check [--repair]` on the store at `db`: prints nothing and returns `Ok` when
 /// all is well; otherwise prints each problem on its own line (after the `repaired:` lines
-/// of `--repair`) and returns an error counting them.
+/// of `--repair`) and returns an error counting them. When another paytrack process owns
+/// the store, that process runs the check (see [`crate::session::Session::check`]).
 pub fn run(db: &Path, repair: bool, out: &mut impl Write) -> anyhow::Result<()> {
-    let store = match Store::open(db) {
+    let session = match crate::session::Session::open(db) {
         Ok(s) => s,
-        // Nothing more can be read from files sled refuses: say what is wrong and how to
-        // recover (the store's own message would send the user back to `check`).
-        Err(StoreError::Damaged { path, reason }) => {
-            writeln!(
-                out,
-                "the store's files are damaged: {}",
-                crate::text::sanitize(&reason)
-            )?;
-            anyhow::bail!(
-                "the store at {} cannot be read{}",
-                path.display(),
-                crate::store::safety::recovery_hint(&path)
-            );
-        }
+        Err(crate::session::SessionError::Store(e)) => return refused(db, e, out),
         Err(e) => return Err(e.into()),
     };
+    let report = session.check(repair)?;
+    out.write_all(report.output.as_bytes())?;
+    eprint!("{}", report.notes);
+    match report.error {
+        None => Ok(()),
+        Some(e) => anyhow::bail!(e),
+    }
+}
+
+/// A store that cannot be opened: damage is described on standard output (nothing more
+/// can be read from it, and the store's own message would send the user back here).
+fn refused(db: &Path, e: StoreError, out: &mut impl Write) -> anyhow::Result<()> {
+    let reason = match &e {
+        StoreError::Damaged { reason, .. } => reason.clone(),
+        StoreError::Corrupt { key, source, .. } => format!("record {key}: {source}"),
+        StoreError::NotAStore { .. } | StoreError::Sled { .. } => e.to_string(),
+        _ => return Err(e.into()),
+    };
+    writeln!(
+        out,
+        "the store's files are damaged: {}",
+        crate::text::sanitize(&reason)
+    )?;
+    anyhow::bail!(
+        "the store at {} cannot be read{}",
+        db.display(),
+        crate::store::safety::recovery_hint(db)
+    );
+}
+
+/// What a check printed and how it ended, so it can run in the process that owns the
+/// store and be shown by the one that asked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    /// The lines for standard output (`repaired: ...`, then the problems).
+    pub output: String,
+    /// Lines for standard error (where a safety copy was written).
+    pub notes: String,
+    /// The error the command ends with, when problems were found.
+    pub error: Option<String>,
+}
+
+/// Checks (and with `repair`, repairs) an open store. The caller must keep other writers
+/// out while it runs: a repair rewrites counters computed from what it read.
+pub fn check_store(store: &Store, repair: bool) -> anyhow::Result<CheckReport> {
+    let db = store.path();
+    let mut report = CheckReport::default();
     let mut s = store.salvage()?;
     let mut fixed = Vec::new();
     if repair && repairable(&s) {
         if let Some(c) = store.safety_copy("repair")? {
-            eprintln!("paytrack: {c}");
+            report.notes.push_str(&format!("paytrack: {c}\n"));
         }
         fixed = store.repair_meta(&s)?;
         s = store.salvage()?;
     }
     for f in &fixed {
-        writeln!(out, "repaired: {}", crate::text::sanitize(f))?;
+        report
+            .output
+            .push_str(&format!("repaired: {}\n", crate::text::sanitize(f)));
     }
     let can_repair = repairable(&s);
     let undecodable = !s.bad.is_empty();
     let problems = check_salvage(s);
     if problems.is_empty() {
-        return Ok(());
+        return Ok(report);
     }
     for p in &problems {
-        writeln!(out, "{p}")?;
+        report.output.push_str(&format!("{p}\n"));
     }
     let mut hint = String::new();
     if can_repair && !repair {
@@ -213,11 +250,12 @@ pub fn run(db: &Path, repair: bool, out: &mut impl Write) -> anyhow::Result<()> 
     if undecodable {
         hint.push_str(&crate::store::safety::recovery_hint(db));
     }
-    anyhow::bail!(
+    report.error = Some(format!(
         "{} problem(s) found in the store at {}{hint}",
         problems.len(),
         db.display()
-    )
+    ));
+    Ok(report)
 }
 
 #[cfg(test)]

@@ -687,48 +687,6 @@ fn csv_export_neutralises_formulas_and_round_trips() {
 }
 
 #[test]
-fn a_second_process_gets_a_clear_lock_error() {
-    let e = Env::new();
-    e.seed_small();
-    // `import ... -` holds the store open while it waits for standard input. The holder
-    // may lose the race for the lock to our first probe; then it exits and is started again.
-    let spawn_holder = || {
-        e.cmd_on(&e.db(), &["import", "payments", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
-    let mut holder = spawn_holder();
-    let mut o = e.run(&["invoices"]);
-    for _ in 0..200 {
-        if o.code == 1 {
-            break;
-        }
-        if holder.try_wait().unwrap().is_some() {
-            holder = spawn_holder();
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        o = e.run(&["invoices"]);
-    }
-    assert_eq!(o.code, 1, "{}", o.stdout);
-    assert!(
-        o.stderr.contains("in use by another paytrack process"),
-        "{}",
-        o.stderr
-    );
-    assert!(o.stderr.contains(e.db().to_str().unwrap()), "{}", o.stderr);
-    assert!(!o.stderr.contains("WouldBlock"), "{}", o.stderr);
-    let mut stdin = holder.stdin.take().unwrap();
-    stdin
-        .write_all(b"date,party,direction,amount,currency,method,reference,invoice,notes\n")
-        .unwrap();
-    drop(stdin);
-    assert!(holder.wait().unwrap().success());
-}
-
-#[test]
 fn saved_payment_survives_kill_9() {
     let e = Env::new();
     e.ok(&["add", "party", "--name", "Acme"]);

@@ -225,6 +225,8 @@ const LOOKUPS: &[&[&str]] = &[
         "-5",
     ],
     &["delete", "invoice", "INV-404"],
+    &["check"],
+    &["check", "--repair"],
 ];
 
 #[test]

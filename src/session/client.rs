@@ -223,6 +223,25 @@ impl Client {
         })
     }
 
+    /// Asks the owner to run `paytrack check` and tell what it printed.
+    pub(crate) fn check(&self, repair: bool) -> Result<crate::check::CheckReport, Failure> {
+        self.request(|c| {
+            c.send(&[kind::CHECK, u8::from(repair)])?;
+            c.recv_ok()?;
+            let mut cur = Cursor::expect(&c.buf, kind::VALUE)?;
+            let failed = cur.u8()? != 0;
+            let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            let output = text(cur.bytes()?);
+            let notes = text(cur.bytes()?);
+            let error = text(cur.bytes()?);
+            Ok(crate::check::CheckReport {
+                output,
+                notes,
+                error: failed.then_some(error),
+            })
+        })
+    }
+
     /// Sends a commit and reads its outcome.
     pub(crate) fn commit(
         &self,

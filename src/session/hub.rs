@@ -86,6 +86,16 @@ impl Hub {
         }
     }
 
+    /// Runs `f` on the store with every commit held off (a repair rewrites counters from
+    /// what it read, so nothing may land in between).
+    pub(crate) fn with_store_exclusive<T>(&self, f: impl FnOnce(&Store) -> T) -> Result<T, Closed> {
+        let g = self.store.write().unwrap_or_else(|e| e.into_inner());
+        match g.as_ref() {
+            Some(s) => Ok(f(s)),
+            None => Err(Closed),
+        }
+    }
+
     /// Loads the ledger with the generation it reflects.
     pub(crate) fn load(&self) -> Result<(Ledger, Generation), SessionError> {
         self.with_store(|s| -> Result<_, SessionError> {

@@ -354,6 +354,23 @@ impl Session {
         })
     }
 
+    /// Runs `paytrack check` (with `repair`, `--repair`) on the store: here as the owner,
+    /// with commits held off while it runs, else by the owner.
+    pub fn check(&self, repair: bool) -> Result<crate::check::CheckReport, SessionError> {
+        self.inner.with_backend(|b| match b {
+            Backend::Owner(o) => o
+                .hub
+                .with_store_exclusive(|s| crate::check::check_store(s, repair))
+                .map_err(|_| client::Failure::Disconnected)?
+                .map_err(|e| {
+                    client::Failure::Fatal(SessionError::Remote {
+                        message: format!("{e:#}"),
+                    })
+                }),
+            Backend::Client(c) => c.check(repair),
+        })
+    }
+
     /// Runs `f` on the store itself, which only the owning process has: a client gets
     /// [`SessionError::NotOwner`]. For operations that work on the store's files (a
     /// safety copy's restore); `f` should not commit (other sessions would not hear of it).

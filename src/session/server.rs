@@ -279,6 +279,29 @@ fn serve(hub: &Hub, stream: UnixStream, policy: &Policy, stop: &AtomicBool) -> i
                     }
                 }
             }
+            kind::CHECK => {
+                let repair = Cursor::new(&buf[1..]).u8()? != 0;
+                match hub.with_store_exclusive(|s| crate::check::check_store(s, repair)) {
+                    Err(_) => true,
+                    Ok(r) => {
+                        let f = match r {
+                            Ok(report) => {
+                                let mut f = vec![kind::VALUE, u8::from(report.error.is_some())];
+                                wire::put_bytes(&mut f, report.output.as_bytes());
+                                wire::put_bytes(&mut f, report.notes.as_bytes());
+                                wire::put_bytes(
+                                    &mut f,
+                                    report.error.unwrap_or_default().as_bytes(),
+                                );
+                                f
+                            }
+                            Err(e) => error_frame(&format!("{e:#}")),
+                        };
+                        write_frame(&mut w, &f)?;
+                        false
+                    }
+                }
+            }
             kind::SUBSCRIBE => {
                 let from = Generation(Cursor::new(&buf[1..]).u64()?);
                 return notify(hub, from, &mut w, stop);

@@ -58,6 +58,9 @@ pub mod kind {
     /// Client → owner: write a safety copy before the reason given (UTF-8); answered
     /// by VALUE (the copy's description, when one was written) or ERROR.
     pub const SAFETY_COPY: u8 = 0x0c;
+    /// Client → owner: run `paytrack check` (repair: u8); answered by VALUE: ended with an
+    /// error (u8), then output, notes and the error message, each a u32 length and UTF-8.
+    pub const CHECK: u8 = 0x0d;
     /// Owner → client: protocol (u32), generation (u64).
     pub const WELCOME: u8 = 0x81;
     /// Owner → client: refused, with a message (UTF-8); the connection closes.
