@@ -250,6 +250,8 @@ fn import_step(
 
     // Import into a fresh store, several times.
     let mut n = 0;
+    // Where the last run's time went: [plan invoices, commit, plan payments, commit].
+    let mut phases = [Duration::ZERO; 4];
     let runs = if step_on("import") { opts.runs } else { 1 };
     let (import, ()) = time_runs(runs, || {
         n += 1;
@@ -257,13 +259,18 @@ fn import_step(
         let store = Store::open(&dir)?;
         let empty = Ledger::new();
         let mut ids = IdSeq::default();
+        let t = Instant::now();
         let plan = csv_own::read_invoices(
             std::io::BufReader::new(std::fs::File::open(&inv_csv)?),
             "invoices.csv",
             &empty,
             &mut ids,
         )?;
+        phases[0] = t.elapsed();
+        let t = Instant::now();
         store.commit(&plan.changes)?;
+        phases[1] = t.elapsed();
+        let t = Instant::now();
         let mut mid = empty;
         mid.apply(&plan.changes);
         let plan = csv_own::read_payments(
@@ -272,7 +279,10 @@ fn import_step(
             &mid,
             &mut ids,
         )?;
+        phases[2] = t.elapsed();
+        let t = Instant::now();
         store.commit(&plan.changes)?;
+        phases[3] = t.elapsed();
         drop(store);
         if dir != *store_dir {
             if store_dir.exists() {
@@ -291,11 +301,15 @@ fn import_step(
         "import CSV pair",
         import,
         format!(
-            "{:.0} payments/s; CSV {}, store {} ({:.2}x)",
+            "{:.0} payments/s; CSV {}, store {} ({:.2}x); last run: parse+plan invoices {:.0} ms, commit {:.0} ms, apply+parse+plan payments {:.0} ms, commit {:.0} ms",
             size as f64 / import.as_secs_f64(),
             mb(csv_bytes),
             mb(disk),
-            disk as f64 / csv_bytes as f64
+            disk as f64 / csv_bytes as f64,
+            phases[0].as_secs_f64() * 1e3,
+            phases[1].as_secs_f64() * 1e3,
+            phases[2].as_secs_f64() * 1e3,
+            phases[3].as_secs_f64() * 1e3,
         ),
     )?;
 
