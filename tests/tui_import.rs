@@ -233,6 +233,8 @@ fn import_shows_the_payments_and_undo_takes_the_whole_import_back() {
         hint(&lines)
     );
     assert_eq!(h.store.commits(), 1, "one change set");
+    assert_eq!(h.store.safety_copies(), ["import"], "a safety copy first");
+    shows(&lines, "safety copy 1 before import");
     let stored = h.store.ledger();
     assert_eq!(stored.payments().len(), 9);
     assert_eq!(stored.parties().len(), 5);

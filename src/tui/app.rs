@@ -1910,8 +1910,26 @@ impl App {
             self.message = Some(Message::Info(summary));
             return;
         }
+        let copy = match self.persist.safety_copy("import") {
+            Ok(c) => c,
+            Err(e) => {
+                if let Some(d) = self.import.as_mut() {
+                    d.stage = super::import::Stage::Failed(super::import::Failure {
+                        errors: vec![format!(
+                            "cannot write the safety copy: {e:#}; nothing was imported"
+                        )],
+                        error_count: 1,
+                    });
+                }
+                return;
+            }
+        };
         match self.commit(set, &label, target) {
             Ok(()) => {
+                let summary = match copy {
+                    Some(c) => format!("{summary}; {c}"),
+                    None => summary,
+                };
                 if let Some(d) = self.import.as_mut() {
                     d.stage = super::import::Stage::Done(summary.clone());
                 }

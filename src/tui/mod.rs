@@ -23,6 +23,7 @@ pub mod ui;
 pub mod views;
 pub mod worker;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -56,7 +57,7 @@ pub fn build_app(opts: TuiOptions) -> App {
     let (th, w) = theme::Theme::load(opts.theme.as_deref(), dir.as_deref());
     warnings.extend(w);
     let styles = th.styles(theme::ColorDepth::from_env());
-    App::new(AppConfig {
+    let mut app = App::new(AppConfig {
         persist: opts.store,
         today: opts.today,
         keymap: km,
@@ -64,7 +65,9 @@ pub fn build_app(opts: TuiOptions) -> App {
         warnings,
         filter: opts.filter,
         tab: opts.tab,
-    })
+    });
+    app.import_profile_dir = dir.map(|d| d.join("profiles"));
+    app
 }
 
 /// Runs the TUI until the user quits. The terminal is restored on quit, error and panic.
@@ -72,8 +75,10 @@ pub fn build_app(opts: TuiOptions) -> App {
 pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
     let mut app = build_app(opts);
     let res = event_loop::run(&mut app);
+    // The terminal may be gone (a closed pty): a failed write must not panic.
+    let mut err = std::io::stderr();
     for w in &app.warnings {
-        eprintln!("paytrack: {w}");
+        let _ = writeln!(err, "paytrack: {w}");
     }
     res
 }

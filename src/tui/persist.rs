@@ -84,9 +84,17 @@ pub trait Persistence: Send + Sync {
     fn sharing(&self) -> Option<String> {
         None
     }
+    /// Writes a safety copy of the store before `reason` (an import): where it went, or
+    /// `None` when the store held nothing worth copying (or keeps no files).
+    fn safety_copy(&self, _reason: &str) -> anyhow::Result<Option<String>> {
+        Ok(None)
+    }
 }
 
 impl Persistence for Store {
+    fn safety_copy(&self, reason: &str) -> anyhow::Result<Option<String>> {
+        Ok(Store::safety_copy(self, reason)?.map(|c| c.to_string()))
+    }
     fn load(&self) -> anyhow::Result<Ledger> {
         Ok(Store::load(self)?)
     }
@@ -124,6 +132,8 @@ struct MemoryInner {
     /// While set, notices of external commits wait here until a commit is refused.
     delay: bool,
     delayed: Vec<Committed>,
+    /// The reasons of the safety copies asked for, in order.
+    safety_copies: Vec<String>,
 }
 
 impl MemoryInner {
@@ -184,6 +194,11 @@ impl MemoryStore {
     /// A copy of the committed ledger.
     pub fn ledger(&self) -> Ledger {
         self.lock().ledger.clone()
+    }
+
+    /// The reasons of the safety copies asked for so far (a memory store keeps none).
+    pub fn safety_copies(&self) -> Vec<String> {
+        self.lock().safety_copies.clone()
     }
 
     /// How many change sets were committed (by any session).
@@ -263,6 +278,11 @@ impl MemoryStore {
 }
 
 impl Persistence for MemoryStore {
+    fn safety_copy(&self, reason: &str) -> anyhow::Result<Option<String>> {
+        let mut g = self.lock();
+        g.safety_copies.push(reason.to_string());
+        Ok(Some(format!("safety copy {} before {reason}", g.safety_copies.len())))
+    }
     fn load(&self) -> anyhow::Result<Ledger> {
         Ok(self.ledger())
     }
@@ -320,6 +340,9 @@ impl Persistence for MemoryStore {
 /// The shared store: the first process owns it and serves the others (see
 /// [`crate::session`]); every commit of every session comes back as a notice.
 impl Persistence for Session {
+    fn safety_copy(&self, reason: &str) -> anyhow::Result<Option<String>> {
+        Ok(Session::safety_copy(self, reason)?)
+    }
     fn load(&self) -> anyhow::Result<Ledger> {
         Ok(Session::load(self)?.0)
     }
