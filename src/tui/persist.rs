@@ -281,7 +281,10 @@ impl Persistence for MemoryStore {
     fn safety_copy(&self, reason: &str) -> anyhow::Result<Option<String>> {
         let mut g = self.lock();
         g.safety_copies.push(reason.to_string());
-        Ok(Some(format!("safety copy {} before {reason}", g.safety_copies.len())))
+        Ok(Some(format!(
+            "safety copy {} before {reason}",
+            g.safety_copies.len()
+        )))
     }
     fn load(&self) -> anyhow::Result<Ledger> {
         Ok(self.ledger())
