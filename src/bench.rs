@@ -489,7 +489,7 @@ fn typing_step(opts: &BenchOptions, store_dir: &Path, emit: &mut Emit<'_>) -> Re
     };
     let (kt, ke) = (per_key(&typed), per_key(&erased));
     emit(
-        "filter bar: typing `garden`, key press to redrawn frame (median of 6 keys)",
+        "filter bar: key press to redrawn frame, typing `garden` (median of 6 keys)",
         median(kt.clone()),
         note(&kt),
     )?;
