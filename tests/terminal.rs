@@ -14,129 +14,8 @@ use std::time::{Duration, Instant};
 
 use paytrack::tui::testing::Harness;
 
-const BIN: &str = env!("CARGO_BIN_EXE_paytrack");
-const TODAY: &str = "2026-12-03";
-
-fn have_tmux() -> bool {
-    let ok = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        println!("SKIPPED: tmux is not installed; the terminal restoration tests did not run");
-    }
-    ok
-}
-
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(name: &str, cmd: &str) -> Tmux {
-        let socket = format!("paytrack-term-{}-{name}", std::process::id());
-        let t = Tmux { socket };
-        let st = t
-            .cmd(&[
-                "new-session",
-                "-d",
-                "-s",
-                "main",
-                "-x",
-                "120",
-                "-y",
-                "40",
-                cmd,
-            ])
-            .status()
-            .unwrap();
-        assert!(st.success(), "tmux new-session failed");
-        t
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket, "-f", "/dev/null"]).args(args);
-        c
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "main"];
-        args.extend_from_slice(keys);
-        assert!(self.cmd(&args).status().unwrap().success());
-        std::thread::sleep(Duration::from_millis(60));
-    }
-
-    fn text(&self, s: &str) {
-        assert!(self
-            .cmd(&["send-keys", "-t", "main", "-l", s])
-            .status()
-            .unwrap()
-            .success());
-        std::thread::sleep(Duration::from_millis(60));
-    }
-
-    fn capture(&self) -> String {
-        let out = self
-            .cmd(&["capture-pane", "-p", "-t", "main"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn display(&self, fmt: &str) -> String {
-        let out = self
-            .cmd(&["display-message", "-p", "-t", "main", fmt])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn wait(&self, what: &str, secs: u64, f: impl Fn(&str) -> bool) -> String {
-        let end = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let s = self.capture();
-            if f(&s) {
-                return s;
-            }
-            if Instant::now() > end {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn wait_for(&self, needle: &str) -> String {
-        self.wait(needle, 30, |s| s.contains(needle))
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]).output();
-    }
-}
-
-fn seed(db: &Path) {
-    let out = Command::new(BIN)
-        .args([
-            "demo",
-            "--seed-only",
-            "--payments",
-            "300",
-            "--today",
-            TODAY,
-            "--db",
-        ])
-        .arg(db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+mod common;
+use common::tmux::{have_tmux, seed, Tmux, BIN, TODAY};
 
 fn wait_file(p: &Path, secs: u64) -> String {
     let end = Instant::now() + Duration::from_secs(secs);
@@ -174,12 +53,12 @@ struct Files {
 /// Starts the TUI in tmux on a seeded store, saves a payment, opens a form with text in
 /// it, ends the TUI as `end` says, and checks the terminal and the store.
 fn end_the_tui(name: &str, end: End) {
-    if !have_tmux() {
+    if !have_tmux("the terminal restoration tests") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    seed(&db);
+    seed(&db, 300);
     let f = Files {
         pid: dir.path().join("pid"),
         status: dir.path().join("status"),

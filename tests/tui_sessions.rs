@@ -411,102 +411,14 @@ fn saved_filters_of_other_sessions_show_up() {
 
 // ---- the real binary: a TUI in tmux and CLI commands on the same store ------------------
 
+mod common;
+
 mod tmux {
     use std::path::Path;
     use std::process::{Command, Output};
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
-    pub const BIN: &str = env!("CARGO_BIN_EXE_paytrack");
-    pub const TODAY: &str = "2026-12-03";
-
-    pub fn have_tmux() -> bool {
-        let ok = Command::new("tmux")
-            .arg("-V")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !ok {
-            println!("SKIPPED: tmux is not installed; the TUI + CLI session test did not run");
-        }
-        ok
-    }
-
-    pub struct Tmux {
-        socket: String,
-    }
-
-    impl Tmux {
-        pub fn start(name: &str, cmd: &str) -> Tmux {
-            let socket = format!("paytrack-sessions-{}-{name}", std::process::id());
-            let t = Tmux { socket };
-            let st = t
-                .cmd(&[
-                    "new-session",
-                    "-d",
-                    "-s",
-                    "main",
-                    "-x",
-                    "140",
-                    "-y",
-                    "40",
-                    cmd,
-                ])
-                .status()
-                .unwrap();
-            assert!(st.success(), "tmux new-session failed");
-            t
-        }
-
-        fn cmd(&self, args: &[&str]) -> Command {
-            let mut c = Command::new("tmux");
-            c.args(["-L", &self.socket, "-f", "/dev/null"]).args(args);
-            c
-        }
-
-        pub fn keys(&self, keys: &[&str]) {
-            let mut args = vec!["send-keys", "-t", "main"];
-            args.extend_from_slice(keys);
-            assert!(self.cmd(&args).status().unwrap().success());
-            std::thread::sleep(Duration::from_millis(60));
-        }
-
-        pub fn text(&self, s: &str) {
-            assert!(self
-                .cmd(&["send-keys", "-t", "main", "-l", s])
-                .status()
-                .unwrap()
-                .success());
-            std::thread::sleep(Duration::from_millis(60));
-        }
-
-        pub fn capture(&self) -> String {
-            let out = self
-                .cmd(&["capture-pane", "-p", "-t", "main"])
-                .output()
-                .unwrap();
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        }
-
-        /// Waits until the screen satisfies `f`; panics with the screen after `secs`.
-        pub fn wait(&self, what: &str, secs: u64, f: impl Fn(&str) -> bool) -> String {
-            let end = Instant::now() + Duration::from_secs(secs);
-            loop {
-                let s = self.capture();
-                if f(&s) {
-                    return s;
-                }
-                if Instant::now() > end {
-                    panic!("timed out waiting for {what}; screen:\n{s}");
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    }
-
-    impl Drop for Tmux {
-        fn drop(&mut self) {
-            let _ = self.cmd(&["kill-server"]).output();
-        }
-    }
+    pub use super::common::tmux::{have_tmux, seed, Tmux, BIN, TODAY};
 
     /// Runs the CLI on `db` (giving up after 60 s).
     pub fn cli(db: &Path, args: &[&str]) -> Output {
@@ -531,39 +443,18 @@ mod tmux {
             }
         }
     }
-
-    pub fn seed(db: &Path) {
-        let out = Command::new(BIN)
-            .args([
-                "demo",
-                "--seed-only",
-                "--payments",
-                "300",
-                "--today",
-                TODAY,
-                "--db",
-            ])
-            .arg(db)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
 }
 
 #[test]
 fn cli_commands_work_while_the_tui_is_open_and_their_commits_show_up_in_it() {
     use tmux::*;
-    if !have_tmux() {
+    if !have_tmux("the TUI + CLI session tests") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    seed(&db);
-    let t = Tmux::start("live", "env PS1='ptsh$ ' sh");
+    seed(&db, 300);
+    let t = Tmux::start_sized("live", "env PS1='ptsh$ ' sh", 140, 40);
     t.wait("the shell", 30, |s| s.contains("ptsh$"));
     t.text(&format!("{BIN} --db {} --today {TODAY}", db.display()));
     t.keys(&["Enter"]);
@@ -704,14 +595,14 @@ fn a_gap_in_the_notices_or_a_reload_notice_reloads_the_whole_ledger() {
 #[test]
 fn two_tuis_on_one_store_see_each_others_saves_and_a_concurrent_edit_asks() {
     use tmux::*;
-    if !have_tmux() {
+    if !have_tmux("the TUI + CLI session tests") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    seed(&db);
+    seed(&db, 300);
     let open = |name: &str| {
-        let t = Tmux::start(name, "env PS1='ptsh$ ' sh");
+        let t = Tmux::start_sized(name, "env PS1='ptsh$ ' sh", 140, 40);
         t.wait("the shell", 30, |s| s.contains("ptsh$"));
         t.text(&format!("{BIN} --db {} --today {TODAY}", db.display()));
         t.keys(&["Enter"]);

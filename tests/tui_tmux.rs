@@ -5,137 +5,11 @@
 //!
 //! Skipped (with a message) only when tmux is not installed.
 
-use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_paytrack");
-const TODAY: &str = "2026-12-03";
-
-fn have_tmux() -> bool {
-    let ok = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        println!("SKIPPED: tmux is not installed; the end-to-end TUI test did not run");
-    }
-    ok
-}
-
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(name: &str, cmd: &str) -> Tmux {
-        let socket = format!("paytrack-test-{}-{name}", std::process::id());
-        let t = Tmux { socket };
-        let st = t
-            .cmd(&[
-                "new-session",
-                "-d",
-                "-s",
-                "main",
-                "-x",
-                "120",
-                "-y",
-                "40",
-                cmd,
-            ])
-            .status()
-            .unwrap();
-        assert!(st.success(), "tmux new-session failed");
-        t
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket, "-f", "/dev/null"]).args(args);
-        c
-    }
-
-    /// Sends tmux key names (`Enter`, `Tab`, `C-s`, `2`).
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "main"];
-        args.extend_from_slice(keys);
-        assert!(self.cmd(&args).status().unwrap().success());
-        std::thread::sleep(Duration::from_millis(60));
-    }
-
-    /// Types text literally.
-    fn text(&self, s: &str) {
-        assert!(self
-            .cmd(&["send-keys", "-t", "main", "-l", s])
-            .status()
-            .unwrap()
-            .success());
-        std::thread::sleep(Duration::from_millis(60));
-    }
-
-    fn capture(&self, escapes: bool) -> String {
-        let mut args = vec!["capture-pane", "-p", "-t", "main"];
-        if escapes {
-            args.push("-e");
-        }
-        let out = self.cmd(&args).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn display(&self, fmt: &str) -> String {
-        let out = self
-            .cmd(&["display-message", "-p", "-t", "main", fmt])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    /// Waits until the screen satisfies `f`; panics with the screen after `secs`.
-    fn wait(&self, what: &str, secs: u64, f: impl Fn(&str) -> bool) -> String {
-        let end = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let s = self.capture(false);
-            if f(&s) {
-                return s;
-            }
-            if Instant::now() > end {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn wait_for(&self, needle: &str) -> String {
-        self.wait(needle, 30, |s| s.contains(needle))
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]).output();
-    }
-}
-
-fn seed(db: &Path) {
-    let out = Command::new(BIN)
-        .args([
-            "demo",
-            "--seed-only",
-            "--payments",
-            "300",
-            "--today",
-            TODAY,
-            "--db",
-        ])
-        .arg(db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+mod common;
+use common::tmux::{have_tmux, seed, Tmux, BIN, TODAY};
 
 fn loaded(s: &str) -> bool {
     s.contains(" 1 Payments ") && s.contains(" payments │") && !s.contains("loading")
@@ -143,12 +17,12 @@ fn loaded(s: &str) -> bool {
 
 #[test]
 fn start_switch_tabs_add_a_payment_quit_and_the_store_holds_it() {
-    if !have_tmux() {
+    if !have_tmux("the end-to-end TUI test") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    seed(&db);
+    seed(&db, 300);
     let t = Tmux::start("main", "env PS1='ptsh$ ' sh");
     t.wait_for("ptsh$");
     t.text(&format!("{BIN} --db {} --today {TODAY}", db.display()));
@@ -343,7 +217,7 @@ fn cell(l: &[(char, Attr)]) -> Attr {
 fn reminders_screen(name: &str, env: &str) -> (String, Vec<Vec<(char, Attr)>>) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    seed(&db);
+    seed(&db, 300);
     let cmd = format!(
         "env {env} {BIN} --db {} --today {TODAY} --tab reminders",
         db.display()
@@ -353,14 +227,14 @@ fn reminders_screen(name: &str, env: &str) -> (String, Vec<Vec<(char, Attr)>>) {
         s.contains("to remind │") && !s.contains("loading")
     });
     std::thread::sleep(Duration::from_millis(300));
-    let raw = t.capture(true);
+    let raw = t.capture_with_escapes();
     t.keys(&["q"]);
     (raw.clone(), parse_sgr(&raw))
 }
 
 #[test]
 fn no_color_keeps_selection_and_overdue_rows_distinguishable() {
-    if !have_tmux() {
+    if !have_tmux("the end-to-end TUI test") {
         return;
     }
     let (raw, screen) = reminders_screen("nocolor", "-u COLORTERM NO_COLOR=1 TERM=xterm-256color");
@@ -385,7 +259,7 @@ fn no_color_keeps_selection_and_overdue_rows_distinguishable() {
 
 #[test]
 fn colours_fall_back_to_256_without_colorterm() {
-    if !have_tmux() {
+    if !have_tmux("the end-to-end TUI test") {
         return;
     }
     let (raw, screen) = reminders_screen("c256", "-u COLORTERM -u NO_COLOR TERM=xterm-256color");
