@@ -702,3 +702,85 @@ fn a_commit_sent_again_with_the_same_transaction_id_is_not_applied_twice() {
         "remembered on disk"
     );
 }
+
+/// Sorted lines of every export: the same records whatever order they were written in.
+fn contents(e: &Env) -> Vec<String> {
+    let mut lines: Vec<String> = ["parties", "invoices", "payments"]
+        .iter()
+        .flat_map(|what| {
+            e.ok(&["export", what])
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// `n` payments in paytrack's own layout, references `{tag}-{i}`, parties of their own.
+fn own_payments(e: &Env, tag: &str, n: usize) -> PathBuf {
+    let mut csv = String::from(HEADER);
+    for i in 0..n {
+        csv.push_str(&format!(
+            "2026-11-{:02},{tag} Party {},in,{}.50,EUR,bank_transfer,{tag}-{i},,\n",
+            1 + i % 28,
+            i % 7,
+            10 + i
+        ));
+    }
+    let p = e.root.join(format!("{tag}.csv"));
+    std::fs::write(&p, csv).unwrap();
+    p
+}
+
+#[test]
+fn imports_from_two_sessions_at_once_give_what_one_after_the_other_gives() {
+    let statement = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/import/camt053.xml"
+    );
+    let imports = |e: &Env| -> Vec<Vec<String>> {
+        let a = own_payments(e, "alpha", 300);
+        let b = own_payments(e, "beta", 300);
+        vec![
+            vec!["import".into(), "payments".into(), a.display().to_string()],
+            vec!["import".into(), "payments".into(), b.display().to_string()],
+            vec!["import".into(), "statement".into(), statement.into()],
+            vec!["import".into(), "statement".into(), statement.into()],
+        ]
+    };
+    // one after the other
+    let seq = Env::new();
+    seq.seed();
+    for args in imports(&seq) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        seq.ok(&args);
+    }
+    // all four at once, through an owner
+    let e = Arc::new(Env::new());
+    e.seed();
+    let owner = e.owner();
+    let runs: Vec<_> = imports(&e)
+        .into_iter()
+        .map(|args| {
+            let e = e.clone();
+            std::thread::spawn(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                e.run(&args)
+            })
+        })
+        .collect();
+    for r in runs {
+        let o = r.join().unwrap();
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        assert!(o.stdout.starts_with("imported "), "{}", o.stdout);
+    }
+    assert_eq!(owner.finish().code, 0);
+    assert_eq!(
+        contents(&e),
+        contents(&seq),
+        "the same records as one import after the other (the statement once)"
+    );
+    assert_eq!(e.run(&["check"]).code, 0);
+}
