@@ -784,3 +784,39 @@ fn imports_from_two_sessions_at_once_give_what_one_after_the_other_gives() {
     );
     assert_eq!(e.run(&["check"]).code, 0);
 }
+
+#[test]
+fn matching_runs_from_two_sessions_at_once_give_what_one_after_the_other_gives() {
+    let demo = |e: &Env| {
+        e.ok(&["demo", "--seed-only", "--payments", "2000"]);
+    };
+    let seq = Env::new();
+    demo(&seq);
+    let first = seq.ok(&["match", "--apply"]);
+    seq.ok(&["match", "--apply"]);
+    assert_ne!(
+        contents(&seq),
+        {
+            let fresh = Env::new();
+            demo(&fresh);
+            contents(&fresh)
+        },
+        "the demo data has payments to match: {first}"
+    );
+    let e = Arc::new(Env::new());
+    demo(&e);
+    let owner = e.owner();
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let e = e.clone();
+            std::thread::spawn(move || e.run(&["match", "--apply"]))
+        })
+        .collect();
+    for r in runs {
+        let o = r.join().unwrap();
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    }
+    assert_eq!(owner.finish().code, 0);
+    assert_eq!(contents(&e), contents(&seq));
+    assert_eq!(e.run(&["check"]).code, 0);
+}
