@@ -1,82 +1,14 @@
 //! The command line, run as a user would: the real binary, real files, exit codes.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
 
-const TODAY: &str = "2026-12-03";
-
-struct Env {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-}
-
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+mod common;
+use common::cli::Env;
 
 impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        Env { _dir: dir, root }
-    }
-
-    fn db(&self) -> PathBuf {
-        self.root.join("store")
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.root.join(name)
-    }
-
-    fn cmd_on(&self, db: &Path, args: &[&str]) -> Command {
-        let mut c = Command::cargo_bin("paytrack").unwrap();
-        c.arg("--db").arg(db).arg("--today").arg(TODAY).args(args);
-        c.env_remove("PAYTRACK_DB").env_remove("PAYTRACK_TODAY");
-        c
-    }
-
-    fn run_on(&self, db: &Path, args: &[&str]) -> Output {
-        let o = self.cmd_on(db, args).output().unwrap();
-        Output {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.run_on(&self.db(), args)
-    }
-
-    /// Runs and insists on success, returning stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert_eq!(o.code, 0, "{args:?} failed: {}", o.stderr);
-        o.stdout
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.path(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-
-    fn export_all(&self, db: &Path) -> String {
-        let mut all = String::new();
-        for what in ["parties", "invoices", "payments"] {
-            let o = self.run_on(db, &["export", what]);
-            assert_eq!(o.code, 0, "{}", o.stderr);
-            all.push_str(&o.stdout);
-        }
-        all
-    }
-
     fn seed_small(&self) {
         self.ok(&[
             "add",
@@ -451,7 +383,7 @@ fn import_export_round_trip_and_dry_run() {
         e.ok(&["import", "payments", pay.to_str().unwrap()]).trim(),
         "imported 4 payments, 1 new parties"
     );
-    let first = e.export_all(&e.db());
+    let first = e.export_all_on(&e.db());
     // export to files, import into an empty store, export again: identical
     let other = e.path("other");
     for what in ["parties", "invoices", "payments"] {
@@ -460,7 +392,7 @@ fn import_export_round_trip_and_dry_run() {
         let o = e.run_on(&other, &["import", what, f.to_str().unwrap()]);
         assert_eq!(o.code, 0, "{}", o.stderr);
     }
-    assert_eq!(e.export_all(&other), first);
+    assert_eq!(e.export_all_on(&other), first);
     // json too
     let j = e.path("p.json");
     e.ok(&[
@@ -482,7 +414,7 @@ fn malformed_imports_are_rejected_with_the_line_and_change_nothing() {
     let e = Env::new();
     let inv = e.write("invoices.csv", INVOICES_CSV);
     e.ok(&["import", "invoices", inv.to_str().unwrap()]);
-    let before = e.export_all(&e.db());
+    let before = e.export_all_on(&e.db());
     let header = "date,party,direction,amount,currency,method,reference,invoice,notes\n";
     let good = "2026-10-03,Müller GmbH,in,10.00,EUR,card,,,\n";
     let cases = [
@@ -524,13 +456,13 @@ fn malformed_imports_are_rejected_with_the_line_and_change_nothing() {
             "{bad}: wanted {want:?} in {}",
             o.stderr
         );
-        assert_eq!(e.export_all(&e.db()), before, "{bad} changed the store");
+        assert_eq!(e.export_all_on(&e.db()), before, "{bad} changed the store");
     }
     // an invoice number that exists already
     let o = e.run(&["import", "invoices", inv.to_str().unwrap()]);
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("invoices.csv:2"), "{}", o.stderr);
-    assert_eq!(e.export_all(&e.db()), before);
+    assert_eq!(e.export_all_on(&e.db()), before);
 }
 
 #[test]
@@ -552,8 +484,8 @@ fn ten_thousand_payments_round_trip() {
         let o = e.run_on(&other, &["import", what, f.to_str().unwrap()]);
         assert_eq!(o.code, 0, "{what}: {}", o.stderr);
     }
-    let a = e.export_all(&e.db());
-    let b = e.export_all(&other);
+    let a = e.export_all_on(&e.db());
+    let b = e.export_all_on(&other);
     assert_eq!(a.lines().count(), b.lines().count());
     assert!(a == b, "exports differ after the round trip");
     assert!(a.lines().count() > 10_000 + 7_000);
@@ -586,7 +518,7 @@ fn backup_and_restore() {
     let other = e.path("restored");
     let o = e.run_on(&other, &["restore", file.to_str().unwrap()]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert_eq!(e.export_all(&other), e.export_all(&e.db()));
+    assert_eq!(e.export_all_on(&other), e.export_all_on(&e.db()));
     // follow-ups and reminder settings survive too: a backup of the restored store is
     // byte for byte the original
     e.ok(&[
@@ -679,7 +611,7 @@ fn csv_export_neutralises_formulas_and_round_trips() {
             .code,
         0
     );
-    assert_eq!(e.export_all(&other), e.export_all(&e.db()));
+    assert_eq!(e.export_all_on(&other), e.export_all_on(&e.db()));
     assert!(e
         .run_on(&other, &["parties"])
         .stdout

@@ -3,12 +3,10 @@
 //! user profiles and malformed files — run as a user would, through the real binary.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use assert_cmd::cargo::CommandCargoExt;
+mod common;
+use common::cli::Env;
 use serde_json::Value;
-
-const TODAY: &str = "2026-12-03";
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,49 +14,7 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-struct Env {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        Env { _dir: dir, root }
-    }
-
-    fn run(&self, args: &[&str]) -> Out {
-        let mut c = Command::cargo_bin("paytrack").unwrap();
-        c.arg("--db")
-            .arg(self.root.join("store"))
-            .arg("--today")
-            .arg(TODAY)
-            .args(args)
-            .env_remove("PAYTRACK_DB")
-            .env_remove("PAYTRACK_TODAY")
-            .env("XDG_CONFIG_HOME", self.root.join("config"))
-            .env("HOME", &self.root);
-        let o = c.output().unwrap();
-        Out {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert_eq!(o.code, 0, "{args:?} failed: {}{}", o.stdout, o.stderr);
-        o.stdout
-    }
-
     /// Invoices the samples pay: INV-1001 and INV-1002 of Acme Corp (who has the e-mail
     /// ap@acme.test), INV-1003 in USD of Globex LLC, the bill B-77 of Paper Supplies Ltd.
     fn seeded() -> Env {
@@ -92,14 +48,6 @@ impl Env {
             .as_array()
             .unwrap()
             .clone()
-    }
-
-    fn export_all(&self) -> String {
-        let mut s = String::new();
-        for what in ["parties", "invoices", "payments"] {
-            s.push_str(&self.ok(&["export", what]));
-        }
-        s
     }
 
     fn import(&self, profile: &str, file: &str, extra: &[&str]) -> String {

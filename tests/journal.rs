@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use assert_cmd::cargo::CommandCargoExt;
+mod common;
+use common::cli::Env;
 use paytrack::domain::ledger::Ledger;
 use paytrack::domain::{Currency, InvoiceKind, PartyId, StatusRules};
 use paytrack::interchange::journal::{account_segment, write_journal, JournalOptions};
@@ -243,38 +244,9 @@ fn from_and_to_keep_the_balances_with_an_opening_transaction() {
     );
 }
 
-struct Env {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-}
-
-impl Env {
-    fn ok(&self, args: &[&str]) -> String {
-        let mut c = Command::cargo_bin("paytrack").unwrap();
-        c.arg("--db")
-            .arg(self.root.join("store"))
-            .arg("--today")
-            .arg("2026-12-03")
-            .args(args)
-            .env_remove("PAYTRACK_DB")
-            .env_remove("PAYTRACK_TODAY");
-        let o = c.output().unwrap();
-        assert!(
-            o.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
-    }
-}
-
 #[test]
 fn the_cli_writes_a_journal_with_safe_names_that_hledger_and_ledger_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let e = Env {
-        root: dir.path().to_path_buf(),
-        _dir: dir,
-    };
+    let e = Env::new();
     let inv = e.root.join("invoices.csv");
     std::fs::write(
         &inv,
@@ -383,12 +355,6 @@ fn the_cli_writes_a_journal_with_safe_names_that_hledger_and_ledger_read() {
         assert!(out.contains("340.00 GBP"), "{out}");
     }
     // usage
-    let mut c = Command::cargo_bin("paytrack").unwrap();
-    let o = c
-        .arg("--db")
-        .arg(e.root.join("store"))
-        .args(["export", "journal", "--filter", "dir:in"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    let o = e.run(&["export", "journal", "--filter", "dir:in"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
 }

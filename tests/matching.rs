@@ -1,44 +1,9 @@
 //! `paytrack match` and `paytrack apply-credit` on hand-built stores.
 
-use std::path::PathBuf;
-use std::process::Command;
-
-use assert_cmd::cargo::CommandCargoExt;
-
-struct Env {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-}
+mod common;
+use common::cli::Env;
 
 impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        Env { _dir: dir, root }
-    }
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let o = Command::cargo_bin("paytrack")
-            .unwrap()
-            .arg("--db")
-            .arg(self.root.join("store"))
-            .arg("--today")
-            .arg("2025-03-20")
-            .args(args)
-            .env_remove("PAYTRACK_DB")
-            .env_remove("PAYTRACK_TODAY")
-            .output()
-            .unwrap();
-        (
-            o.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
-    }
-    fn ok(&self, args: &[&str]) -> String {
-        let (code, out, err) = self.run(args);
-        assert_eq!(code, 0, "{args:?}: {err}");
-        out
-    }
     fn invoice(&self, number: &str, party: &str, due: &str, amount: &str, currency: &str) {
         self.ok(&[
             "add",
@@ -91,7 +56,7 @@ impl Env {
 /// Exact: Exact Co pays 250 for E-2. Ref: Ref Co names R-1 in the reference. Fifo: 130.50
 /// is F-1 + F-2. Twin: two invoices of 100, one payment of 100. Usd: pays in USD only.
 fn store() -> Env {
-    let e = Env::new();
+    let e = Env::on("2025-03-20");
     e.invoice("E-1", "Exact Co", "2025-02-01", "100.00", "EUR");
     e.invoice("E-2", "Exact Co", "2025-02-20", "250.00", "EUR");
     e.invoice("R-1", "Ref Co", "2025-02-01", "300.00", "EUR");
@@ -184,7 +149,8 @@ fn apply_credit_goes_fifo_in_one_change() {
     assert_eq!(e.outstanding("T-2"), "100.00");
     let none = e.ok(&["apply-credit", "--party", "Twin Co"]);
     assert!(none.contains("nothing to apply"), "{none}");
-    let (code, _, err) = e.run(&["apply-credit", "--party", "Nobody"]);
+    let o = e.run(&["apply-credit", "--party", "Nobody"]);
+    let (code, err) = (o.code, o.stderr);
     assert_eq!(code, 1);
     assert!(err.contains("no party named 'Nobody'"), "{err}");
     e.ok(&["apply-credit", "--party", "Usd Co"]);

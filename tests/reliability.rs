@@ -383,6 +383,9 @@ fn snap_files(db: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Something done to a store's files.
+type Damage = Box<dyn Fn(&Path)>;
+
 #[test]
 fn damaged_stores_are_refused_never_taken_for_empty_ones() {
     let dir = tempfile::tempdir().unwrap();
@@ -399,7 +402,7 @@ fn damaged_stores_are_refused_never_taken_for_empty_ones() {
         "the seeded store has a snapshot"
     );
 
-    let mut cases: Vec<(String, Box<dyn Fn(&Path)>)> = Vec::new();
+    let mut cases: Vec<(String, Damage)> = Vec::new();
     cases.push((
         "db removed".into(),
         Box::new(|db| std::fs::remove_file(db.join("db")).unwrap()),

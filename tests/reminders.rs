@@ -1,53 +1,11 @@
 //! `paytrack remind` and `paytrack ladder` on hand-built stores, run as a user would.
 
-use std::path::PathBuf;
-use std::process::Command;
-
-use assert_cmd::cargo::CommandCargoExt;
+mod common;
+use common::cli::Env;
 
 const TODAY: &str = "2025-03-20";
 
-struct Env {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        Env { _dir: dir, root }
-    }
-    fn run(&self, args: &[&str]) -> Out {
-        let o = Command::cargo_bin("paytrack")
-            .unwrap()
-            .arg("--db")
-            .arg(self.root.join("store"))
-            .arg("--today")
-            .arg(TODAY)
-            .args(args)
-            .env_remove("PAYTRACK_DB")
-            .env_remove("PAYTRACK_TODAY")
-            .env_remove("PAYTRACK_FROM")
-            .output()
-            .unwrap();
-        Out {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
-    }
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert_eq!(o.code, 0, "{args:?}: {}", o.stderr);
-        o.stdout
-    }
     fn invoice(&self, number: &str, party: &str, kind: &str, due: &str, amount: &str) {
         self.ok(&[
             "add",
@@ -76,7 +34,7 @@ impl Env {
 /// Acme: A-1 19 days overdue, A-2 2 days overdue, A-3 disputed, S-1 tiny;
 /// Müller: M-1 due in 2 days; Supplier: bill P-1 1 day overdue.
 fn store() -> Env {
-    let e = Env::new();
+    let e = Env::on(TODAY);
     e.ok(&[
         "add",
         "party",

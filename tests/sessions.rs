@@ -13,61 +13,15 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::CommandCargoExt;
+mod common;
+use common::cli::{Env, Out};
 use paytrack::domain::{Change, ChangeSet, Party, PartyId, PartyRole};
 use paytrack::session::{CommitError, Session, SessionConfig, SessionOptions, SOCKET_NAME};
 
 const TODAY: &str = "2026-12-03";
 const HEADER: &str = "date,party,direction,amount,currency,method,reference,invoice,notes\n";
 
-struct Env {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        std::fs::create_dir_all(root.join("config/paytrack")).unwrap();
-        Env { _dir: dir, root }
-    }
-
-    fn db(&self) -> PathBuf {
-        self.root.join("store")
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::cargo_bin("paytrack").unwrap();
-        c.arg("--db")
-            .arg(self.db())
-            .arg("--today")
-            .arg(TODAY)
-            .args(args);
-        c.env_remove("PAYTRACK_DB")
-            .env_remove("PAYTRACK_TODAY")
-            .env("XDG_CONFIG_HOME", self.root.join("config"))
-            .env("HOME", &self.root);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        output(self.cmd(args).output().unwrap())
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert_eq!(o.code, 0, "{args:?} failed: {}", o.stderr);
-        o.stdout
-    }
-
     fn socket(&self) -> PathBuf {
         self.db().join(SOCKET_NAME)
     }
@@ -159,14 +113,6 @@ fn socket_inode(p: &Path) -> Option<u64> {
     std::fs::metadata(p).ok().map(|m| m.ino())
 }
 
-fn output(o: std::process::Output) -> Output {
-    Output {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
 struct Owner {
     child: Option<Child>,
 }
@@ -179,14 +125,14 @@ impl Owner {
     }
 
     /// Lets it finish: an import of no rows.
-    fn finish(mut self) -> Output {
+    fn finish(mut self) -> Out {
         let mut c = self.child.take().unwrap();
         c.stdin
             .take()
             .unwrap()
             .write_all(HEADER.as_bytes())
             .unwrap();
-        output(c.wait_with_output().unwrap())
+        Out::from(c.wait_with_output().unwrap())
     }
 
     fn kill(mut self) {
@@ -233,7 +179,7 @@ const LOOKUPS: &[&[&str]] = &[
 fn commands_through_an_owner_answer_exactly_as_direct_and_writes_land() {
     let e = Env::new();
     e.seed();
-    let direct: Vec<Output> = LOOKUPS.iter().map(|a| e.run(a)).collect();
+    let direct: Vec<Out> = LOOKUPS.iter().map(|a| e.run(a)).collect();
     assert_eq!(direct[6].code, 3, "a reminder is due: {:?}", direct[6]);
     assert_ne!(direct[8].code, 0, "a negative amount is refused");
     let mut owner = e.owner();
@@ -279,7 +225,7 @@ fn a_store_held_by_a_process_that_does_not_serve_gives_the_lock_error_after_the_
     e.seed();
     let held = paytrack::store::Store::open(&e.db()).unwrap();
     let start = Instant::now();
-    let o = output(
+    let o = Out::from(
         e.cmd(&["invoices"])
             .env("PAYTRACK_WAIT_MS", "400")
             .output()
@@ -439,7 +385,7 @@ fn killing_the_owner_loses_nothing_a_client_reported_saved() {
     )
     .unwrap();
     drop(stdin);
-    let w = output(waiting.wait_with_output().unwrap());
+    let w = Out::from(waiting.wait_with_output().unwrap());
     assert_eq!(w.code, 0, "{}", w.stderr);
     assert!(w.stdout.contains("imported 1 payments"), "{}", w.stdout);
     let refs = e.references();
@@ -480,7 +426,7 @@ fn open_up(e: &Env) {
     }
 }
 
-fn as_user(e: &Env, uid: u32, gid: u32, args: &[&str]) -> Output {
+fn as_user(e: &Env, uid: u32, gid: u32, args: &[&str]) -> Out {
     let bin = assert_cmd::cargo::cargo_bin("paytrack");
     let o = Command::new("setpriv")
         .arg(format!("--reuid={uid}"))
@@ -498,7 +444,7 @@ fn as_user(e: &Env, uid: u32, gid: u32, args: &[&str]) -> Output {
         .env_remove("PAYTRACK_DB")
         .output()
         .unwrap();
-    output(o)
+    Out::from(o)
 }
 
 fn can_switch_user() -> bool {

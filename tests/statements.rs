@@ -3,9 +3,9 @@
 //! statements, truncated files — through the real binary.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use assert_cmd::cargo::CommandCargoExt;
+mod common;
+use common::cli::Env;
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
@@ -14,22 +14,10 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-struct Env {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        let e = Env { _dir: dir, root };
+    /// A store holding the invoices the statements pay.
+    fn with_invoices() -> Env {
+        let e = Env::new();
         let inv = e.root.join("invoices.csv");
         std::fs::write(
             &inv,
@@ -41,30 +29,6 @@ impl Env {
         .unwrap();
         e.ok(&["import", "invoices", inv.to_str().unwrap()]);
         e
-    }
-
-    fn run(&self, args: &[&str]) -> Out {
-        let mut c = Command::cargo_bin("paytrack").unwrap();
-        c.arg("--db")
-            .arg(self.root.join("store"))
-            .arg("--today")
-            .arg("2026-12-03")
-            .args(args)
-            .env_remove("PAYTRACK_DB")
-            .env_remove("PAYTRACK_TODAY")
-            .env("XDG_CONFIG_HOME", self.root.join("config"));
-        let o = c.output().unwrap();
-        Out {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert_eq!(o.code, 0, "{args:?} failed: {}{}", o.stdout, o.stderr);
-        o.stdout
     }
 
     fn statement(&self, file: &str) -> String {
@@ -80,14 +44,6 @@ impl Env {
             .unwrap()
             .clone()
     }
-
-    fn export_all(&self) -> String {
-        let mut s = String::new();
-        for what in ["parties", "invoices", "payments"] {
-            s.push_str(&self.ok(&["export", what]));
-        }
-        s
-    }
 }
 
 fn s<'a>(p: &'a Value, k: &str) -> &'a str {
@@ -102,7 +58,7 @@ fn by_ref<'a>(ps: &'a [Value], r: &str) -> &'a Value {
 
 #[test]
 fn camt053_credits_and_debits_become_payments() {
-    let e = Env::new();
+    let e = Env::with_invoices();
     let out = e.statement("camt053.xml");
     assert!(
         out.starts_with(
@@ -175,7 +131,7 @@ fn camt053_credits_and_debits_become_payments() {
 
 #[test]
 fn ofx_1_sgml_in_windows_1252() {
-    let e = Env::new();
+    let e = Env::with_invoices();
     let out = e.statement("statement_v1.ofx");
     assert!(
         out.starts_with(
@@ -227,7 +183,7 @@ fn ofx_1_sgml_in_windows_1252() {
 
 #[test]
 fn ofx_2_xml() {
-    let e = Env::new();
+    let e = Env::with_invoices();
     let out = e.statement("statement_v2.ofx");
     assert!(
         out.starts_with(
@@ -251,7 +207,7 @@ fn importing_the_same_statement_twice_leaves_the_store_as_after_the_first() {
         ("statement_v1.ofx", 21),
         ("statement_v2.ofx", 20),
     ] {
-        let e = Env::new();
+        let e = Env::with_invoices();
         e.statement(file);
         let first = e.export_all();
         let again = e.statement(file);
@@ -263,7 +219,7 @@ fn importing_the_same_statement_twice_leaves_the_store_as_after_the_first() {
         assert_eq!(e.export_all(), first, "{file}");
     }
     // OFX 1 and 2 of the same account overlap in 20 transactions
-    let e = Env::new();
+    let e = Env::with_invoices();
     e.statement("statement_v1.ofx");
     let out = e.statement("statement_v2.ofx");
     assert!(out.contains("20 duplicates skipped"), "{out}");
@@ -272,7 +228,7 @@ fn importing_the_same_statement_twice_leaves_the_store_as_after_the_first() {
 
 #[test]
 fn an_overlapping_statement_adds_only_new_entries() {
-    let e = Env::new();
+    let e = Env::with_invoices();
     e.statement("camt053.xml");
     let out = e.statement("camt053_overlap.xml");
     assert!(
@@ -287,7 +243,7 @@ fn an_overlapping_statement_adds_only_new_entries() {
 
 #[test]
 fn truncated_and_foreign_files_name_the_place_and_change_nothing() {
-    let e = Env::new();
+    let e = Env::with_invoices();
     e.statement("statement_v2.ofx");
     let before = e.export_all();
     let junk = e.root.join("notes.txt");
@@ -334,7 +290,7 @@ fn truncated_and_foreign_files_name_the_place_and_change_nothing() {
 
 #[test]
 fn dry_run_and_usage() {
-    let e = Env::new();
+    let e = Env::with_invoices();
     let f = fixture("camt053.xml");
     let out = e.ok(&["import", "statement", f.to_str().unwrap(), "--dry-run"]);
     assert!(

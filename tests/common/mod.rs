@@ -2,4 +2,5 @@
 //! `mod common;`). Not every test file uses every helper.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod tmux;
