@@ -311,9 +311,10 @@ impl NumberIndex {
             }
             if let Some(pos) = Self::pos(e) {
                 if (e >> 32) as u32 == tag
-                    && invoices
-                        .get(pos)
-                        .is_some_and(|inv| inv.number.trim() == number)
+                    && invoices.get(pos).is_some_and(|inv| {
+                        // numbers are stored trimmed: the exact compare nearly always decides
+                        inv.number == number || inv.number.trim() == number
+                    })
                 {
                     return Some(pos);
                 }

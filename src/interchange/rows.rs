@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
-use crate::domain::ledger::{name_key, Ledger};
+use crate::domain::ledger::{name_key, FastBuildHasher, Ledger};
 use crate::domain::{
     check_compatible, parse_date, parse_positive_amount, Allocation, Change, ChangeSet, Currency,
     Direction, IdSeq, Invoice, InvoiceKind, Method, Party, PartyId, PartyRole, Payment,
@@ -220,9 +220,9 @@ struct Named<'l> {
 pub(crate) struct PartyResolver<'l> {
     ledger: &'l Ledger,
     /// Exact cell text → entry; the fast path, no allocation per row.
-    by_raw: HashMap<Box<str>, usize>,
+    by_raw: HashMap<Box<str>, usize, FastBuildHasher>,
     /// Lower-cased name → entry.
-    by_key: HashMap<String, usize>,
+    by_key: HashMap<String, usize, FastBuildHasher>,
     entries: Vec<Named<'l>>,
 }
 
@@ -230,8 +230,8 @@ impl<'l> PartyResolver<'l> {
     pub fn new(ledger: &'l Ledger) -> Self {
         PartyResolver {
             ledger,
-            by_raw: HashMap::new(),
-            by_key: HashMap::new(),
+            by_raw: HashMap::default(),
+            by_key: HashMap::default(),
             entries: Vec::new(),
         }
     }
@@ -338,8 +338,9 @@ pub(crate) struct InvoiceSink<'a> {
     parties: PartyResolver<'a>,
     /// `PutInvoice` changes, in file order.
     invoices: Vec<Change>,
-    /// Numbers seen in this file → line.
-    seen: HashMap<Box<str>, u64>,
+    /// Numbers seen in this file → line (hashed like the ledger's own number index:
+    /// SipHash was a tenth of an import's time).
+    seen: HashMap<Box<str>, u64, FastBuildHasher>,
 }
 
 impl<'a> InvoiceSink<'a> {
@@ -348,7 +349,7 @@ impl<'a> InvoiceSink<'a> {
             parties: PartyResolver::new(ctx.ledger),
             ctx,
             invoices: Vec::new(),
-            seen: HashMap::new(),
+            seen: HashMap::default(),
         }
     }
 }
