@@ -429,6 +429,34 @@ fn invoice_sets(
 pub struct WordMemo {
     /// (folded word, bit set by invoice id), newest last.
     sets: std::sync::Mutex<Vec<(Vec<char>, std::sync::Arc<Vec<u64>>)>>,
+    /// The characters occurring in any invoice number (folded), when known: a word with
+    /// another character matches no invoice number, without a pass over them.
+    chars: Option<CharSet>,
+}
+
+/// A set of folded characters: ASCII ones exactly, all others as one flag.
+#[derive(Clone, Copy, Debug, Default)]
+struct CharSet {
+    ascii: u128,
+    other: bool,
+}
+
+impl CharSet {
+    fn insert(&mut self, c: char) {
+        if c.is_ascii() {
+            self.ascii |= 1 << (c as u32);
+        } else {
+            self.other = true;
+        }
+    }
+
+    fn may_contain(&self, c: char) -> bool {
+        if c.is_ascii() {
+            self.ascii & (1 << (c as u32)) != 0
+        } else {
+            self.other
+        }
+    }
 }
 
 /// Words a memo keeps.
@@ -440,10 +468,44 @@ impl WordMemo {
         WordMemo::default()
     }
 
+    /// A new memo for `ledger` that also knows which characters its invoice numbers use
+    /// (one pass over them now, so that later words without a common character skip theirs).
+    pub fn for_ledger(ledger: &Ledger) -> WordMemo {
+        let parts = par_chunks(ledger.invoices(), |_, chunk| {
+            let mut set = CharSet::default();
+            for inv in chunk {
+                let n = inv.number.as_bytes();
+                if n.is_ascii() {
+                    for &b in n {
+                        set.ascii |= 1 << b.to_ascii_lowercase();
+                    }
+                } else {
+                    for c in inv.number.chars().flat_map(char::to_lowercase) {
+                        set.insert(c);
+                    }
+                }
+            }
+            set
+        });
+        let chars = parts.into_iter().fold(CharSet::default(), |a, b| CharSet {
+            ascii: a.ascii | b.ascii,
+            other: a.other | b.other,
+        });
+        WordMemo {
+            sets: Default::default(),
+            chars: Some(chars),
+        }
+    }
+
     /// The bit set of invoices whose number matches `pat`, if it follows from a
     /// remembered one (the same word, or a word `pat` extends: then only its invoices
     /// are tested).
     fn numbers(&self, ledger: &Ledger, pat: &Pattern) -> Option<std::sync::Arc<Vec<u64>>> {
+        if let Some(chars) = &self.chars {
+            if !pat.folded().iter().all(|&c| chars.may_contain(c)) {
+                return Some(std::sync::Arc::new(Vec::new()));
+            }
+        }
         let base = {
             let sets = self.sets.lock().ok()?;
             if let Some((_, s)) = sets.iter().find(|(w, _)| w == pat.folded()) {

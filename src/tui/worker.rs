@@ -354,12 +354,14 @@ impl ViewCache {
         if self.stats.as_ref().is_some_and(|(l, r, _)| !current(l, r)) {
             self.stats = None;
         }
-        if self
-            .memo
-            .as_ref()
-            .is_none_or(|(l, _)| !std::ptr::eq(l.as_ptr(), Arc::as_ptr(ledger)))
+        // (only payment filters match words against invoice numbers)
+        if kind == ListKind::Payments
+            && self
+                .memo
+                .as_ref()
+                .is_none_or(|(l, _)| !std::ptr::eq(l.as_ptr(), Arc::as_ptr(ledger)))
         {
-            self.memo = Some((Arc::downgrade(ledger), WordMemo::new()));
+            self.memo = Some((Arc::downgrade(ledger), WordMemo::for_ledger(ledger)));
         }
         let stats = self.stats.as_ref().map(|s| s.2.clone());
         if let Some(i) = self
@@ -393,7 +395,11 @@ impl ViewCache {
                 rows: &e.rows,
                 sort: e.sort,
             });
-        let memo = self.memo.as_ref().map(|m| &m.1);
+        let memo = self
+            .memo
+            .as_ref()
+            .filter(|(l, _)| std::ptr::eq(l.as_ptr(), Arc::as_ptr(ledger)))
+            .map(|m| &m.1);
         let r = views::compute_from(
             ledger, kind, &query, sort, rules, target, base, stats, memo, cancel,
         )?;
