@@ -421,6 +421,9 @@ fn invoice_sets(
     Some(acc)
 }
 
+/// A folded fuzzy word and the bit set (by invoice id) of the invoice numbers it matches.
+type WordSet = (Vec<char>, std::sync::Arc<Vec<u64>>);
+
 /// Which invoices' numbers match a fuzzy word, remembered between queries over one
 /// ledger: typing `gard` after `gar` tests only the invoices that matched `gar` instead
 /// of every invoice. Give a memo only to queries over the ledger it was made for (start
@@ -428,7 +431,7 @@ fn invoice_sets(
 #[derive(Default)]
 pub struct WordMemo {
     /// (folded word, bit set by invoice id), newest last.
-    sets: std::sync::Mutex<Vec<(Vec<char>, std::sync::Arc<Vec<u64>>)>>,
+    sets: std::sync::Mutex<Vec<WordSet>>,
     /// The characters occurring in any invoice number (folded), when known: a word with
     /// another character matches no invoice number, without a pass over them.
     chars: Option<CharSet>,

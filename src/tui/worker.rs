@@ -304,6 +304,9 @@ fn run(jobs: Receiver<(u64, Job)>, done: Sender<Done>, latest: Vec<Arc<AtomicU64
     }
 }
 
+/// Per-party figures with the ledger (held weakly) and rules they were computed for.
+type PartyStatsFor = (Weak<Ledger>, StatusRules, Arc<HashMap<PartyId, PartyStats>>);
+
 /// Earlier results of one list kept by the worker, so the next computation can start from
 /// them: typing a letter filters the previous result's rows instead of every record, going
 /// back (backspace) finds the earlier result itself, and a subset of sorted rows needs no
@@ -313,7 +316,7 @@ fn run(jobs: Receiver<(u64, Job)>, done: Sender<Done>, latest: Vec<Arc<AtomicU64
 struct ViewCache {
     entries: Vec<CacheEntry>,
     /// The parties list's per-party figures, which do not depend on the filter.
-    stats: Option<(Weak<Ledger>, StatusRules, Arc<HashMap<PartyId, PartyStats>>)>,
+    stats: Option<PartyStatsFor>,
     /// Invoice numbers matching earlier fuzzy words, for the ledger it was made for.
     memo: Option<(Weak<Ledger>, WordMemo)>,
 }
