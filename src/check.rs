@@ -183,22 +183,33 @@ pub fn run(db: &Path, repair: bool, out: &mut impl Write) -> anyhow::Result<()> 
 /// A store that cannot be opened: damage is described on standard output (nothing more
 /// can be read from it, and the store's own message would send the user back here).
 fn refused(db: &Path, e: StoreError, out: &mut impl Write) -> anyhow::Result<()> {
-    let reason = match &e {
+    let Some(report) = damaged(db, &e) else {
+        return Err(e.into());
+    };
+    out.write_all(report.output.as_bytes())?;
+    anyhow::bail!(report.error.unwrap_or_default());
+}
+
+/// The report for a store whose files sled cannot read, or `None` when `e` is not damage.
+fn damaged(db: &Path, e: &StoreError) -> Option<CheckReport> {
+    let reason = match e {
         StoreError::Damaged { reason, .. } => reason.clone(),
         StoreError::Corrupt { key, source, .. } => format!("record {key}: {source}"),
         StoreError::NotAStore { .. } | StoreError::Sled { .. } => e.to_string(),
-        _ => return Err(e.into()),
+        _ => return None,
     };
-    writeln!(
-        out,
-        "the store's files are damaged: {}",
-        crate::text::sanitize(&reason)
-    )?;
-    anyhow::bail!(
-        "the store at {} cannot be read{}",
-        db.display(),
-        crate::store::safety::recovery_hint(db)
-    );
+    Some(CheckReport {
+        output: format!(
+            "the store's files are damaged: {}\n",
+            crate::text::sanitize(&reason)
+        ),
+        notes: String::new(),
+        error: Some(format!(
+            "the store at {} cannot be read{}",
+            db.display(),
+            crate::store::safety::recovery_hint(db)
+        )),
+    })
 }
 
 /// What a check printed and how it ended, so it can run in the process that owns the
@@ -218,7 +229,11 @@ pub struct CheckReport {
 pub fn check_store(store: &Store, repair: bool) -> anyhow::Result<CheckReport> {
     let db = store.path();
     let mut report = CheckReport::default();
-    let mut s = store.salvage()?;
+    // sled may refuse a damaged page only when the scan reaches it
+    let mut s = match store.salvage() {
+        Ok(s) => s,
+        Err(e) => return damaged(db, &e).ok_or_else(|| e.into()),
+    };
     let mut fixed = Vec::new();
     if repair && repairable(&s) {
         if let Some(c) = store.safety_copy("repair")? {
