@@ -8,6 +8,7 @@
 
 pub mod codec;
 pub mod keys;
+mod release;
 pub mod reminders;
 pub mod safety;
 pub mod scan;
@@ -148,16 +149,24 @@ impl Drop for Store {
     /// takes 0.2 s and more (1–1.5 s measured on a busy machine) instead of 25 ms. Paying
     /// that here, when the process that wrote the data lets go of it, keeps the next
     /// start (the TUI's first frame) fast.
+    ///
+    /// Returns once sled has closed the store's files, so this process (or the next
+    /// owner) can open the store again at once.
     fn drop(&mut self) {
         // SAFETY: `db` is dropped exactly once, here, and never used afterwards.
         unsafe { ManuallyDrop::drop(&mut self.db) };
+        let data = self.path.join("db");
+        release::wait_until_closed(&data);
         if *self.written.get_mut() >= SETTLE_BYTES && self.path.join("conf").is_file() {
             // Best effort: the data is already durable; a failure only costs the next
             // open its replay.
-            let _ = sled::Config::new()
-                .path(&self.path)
-                .cache_capacity(CACHE_BYTES)
-                .open();
+            drop(
+                sled::Config::new()
+                    .path(&self.path)
+                    .cache_capacity(CACHE_BYTES)
+                    .open(),
+            );
+            release::wait_until_closed(&data);
         }
     }
 }
