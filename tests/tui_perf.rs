@@ -50,10 +50,8 @@ fn big() -> Ledger {
     Ledger::from_records(parties, Vec::new(), payments)
 }
 
-fn press(h: &mut Harness, c: char) -> Duration {
-    let t = Instant::now();
+fn press(h: &mut Harness, c: char) {
     h.app.handle_key(KeyEvent::from(KeyCode::Char(c)));
-    t.elapsed()
 }
 
 #[test]
@@ -64,19 +62,9 @@ fn large_ledger_stays_responsive() {
     let lines = h.draw();
     assert!(lines[38].starts_with(" 300,000 payments"), "{}", lines[38]);
 
-    // A frame builds only the visible rows.
-    let t = Instant::now();
-    for _ in 0..20 {
-        h.draw();
-    }
-    let per_frame = t.elapsed() / 20;
-    assert!(
-        per_frame < Duration::from_millis(60),
-        "frame took {per_frame:?}"
-    );
-
-    // Moving is O(1); the bottom of 300,000 rows is one key away.
-    assert!(press(&mut h, 'j') < Duration::from_millis(20));
+    // Moving needs no worker; the bottom of 300,000 rows is one key away.
+    press(&mut h, 'j');
+    assert!(!h.app.busy());
     let lines = h.keys("G");
     let sel = lines.iter().find(|l| l.starts_with('>')).unwrap();
     assert!(
@@ -88,11 +76,7 @@ fn large_ledger_stays_responsive() {
     // screen until the result arrives.
     h.keys("g g");
     let before = h.draw();
-    let took = press(&mut h, 's');
-    assert!(
-        took < Duration::from_millis(30),
-        "sort key blocked the UI for {took:?}"
-    );
+    press(&mut h, 's');
     assert!(h.app.computing(ListKind::Payments));
     let during = h.draw();
     assert_eq!(before[2..30], during[2..30]);
@@ -108,10 +92,14 @@ fn large_ledger_stays_responsive() {
 
     // Typing a filter never evaluates it on the UI thread.
     h.keys("/");
+    let before = h.draw();
+    let shown = h.app.list(ListKind::Payments).results;
     for c in "party:\"Party 0042\"".chars() {
-        let took = press(&mut h, c);
-        assert!(took < Duration::from_millis(30), "keystroke took {took:?}");
+        press(&mut h, c);
+        // the key only starts the filter's debounce; the list stays as it was
+        assert_eq!(h.app.list(ListKind::Payments).results, shown);
     }
+    assert_eq!(before[2..30], h.draw()[2..30]);
     h.settle();
     let lines = h.draw();
     assert!(
@@ -119,4 +107,51 @@ fn large_ledger_stays_responsive() {
         "{}",
         lines[38]
     );
+}
+
+#[test]
+fn typing_a_filter_shows_the_top_rows_first_then_the_counts() {
+    let mut o = HarnessOptions::fixture(120, 40);
+    o.ledger = big();
+    let mut h = Harness::with(o);
+    h.draw();
+    h.keys("/");
+    let mut previews = 0;
+    for c in "ref".chars() {
+        let shown = h.app.list(ListKind::Payments).results;
+        press(&mut h, c);
+        let start = Instant::now();
+        // As the event loop does: tick until the list shows the new filter's rows.
+        while h.app.list(ListKind::Payments).results == shown {
+            assert!(start.elapsed() < Duration::from_secs(60), "no result");
+            std::thread::sleep(
+                h.app
+                    .next_wakeup(Instant::now())
+                    .min(Duration::from_millis(1)),
+            );
+            h.app.tick(Instant::now());
+        }
+        let first = h.draw();
+        let partial = h.app.list(ListKind::Payments).partial;
+        h.settle();
+        let full = h.draw();
+        assert!(!h.app.list(ListKind::Payments).partial);
+        assert!(!full[38].contains("counting"), "{}", full[38]);
+        if partial {
+            previews += 1;
+            // the top of the list, while the rest is counted
+            assert!(first[38].contains("+ of 300,000 payments"), "{}", first[38]);
+            assert!(first[38].contains("counting…"), "{}", first[38]);
+            assert!(!first[38].contains("EUR"), "no totals yet: {}", first[38]);
+            assert_eq!(
+                first[2..37],
+                full[2..37],
+                "the preview is the top of the result"
+            );
+        }
+        assert!(full[38].contains("of 300,000 payments │"), "{}", full[38]);
+    }
+    // the debug build filters 300,000 rows in far longer than it takes to find the top
+    // 256: the first letters show a preview
+    assert!(previews >= 1, "no key showed a preview");
 }

@@ -131,6 +131,11 @@ pub struct ListState {
     pub result: ViewResult,
     /// Whether a result has arrived for the current ledger.
     pub fresh: bool,
+    /// The rows shown are a preview: the top of a result whose counts and totals are
+    /// still being computed.
+    pub partial: bool,
+    /// Results (previews included) shown so far.
+    pub results: u64,
     /// Selected row.
     pub selected: usize,
     /// First visible row.
@@ -154,6 +159,8 @@ impl ListState {
             sort: kind.default_sort(),
             result: ViewResult::default(),
             fresh: false,
+            partial: false,
+            results: 0,
             selected: 0,
             offset: 0,
             detail: false,
@@ -161,6 +168,25 @@ impl ListState {
             reset_on_result: false,
             pending_target: None,
         }
+    }
+
+    /// Shows a result from the worker (a preview of one when `partial`).
+    fn show(&mut self, r: ViewResult, partial: bool) {
+        let target = r.target_row;
+        self.result = r;
+        self.fresh = true;
+        self.partial = partial;
+        self.results += 1;
+        if self.reset_on_result {
+            self.selected = 0;
+            self.offset = 0;
+            // the full result after a preview starts at the top as well
+            self.reset_on_result = partial;
+        } else if let Some(t) = target {
+            self.selected = t;
+        }
+        let h = self.height;
+        self.scroll_into_view(h);
     }
 
     /// Rows shown.
@@ -712,21 +738,8 @@ impl App {
 
     fn on_done(&mut self, output: Output) {
         match output {
-            Output::View(k, r) => {
-                let l = self.list_mut(k);
-                let target = r.target_row;
-                l.result = *r;
-                l.fresh = true;
-                if l.reset_on_result {
-                    l.selected = 0;
-                    l.offset = 0;
-                    l.reset_on_result = false;
-                } else if let Some(t) = target {
-                    l.selected = t;
-                }
-                let h = l.height;
-                l.scroll_into_view(h);
-            }
+            Output::View(k, r) => self.list_mut(k).show(*r, false),
+            Output::ViewPreview(k, r) => self.list_mut(k).show(*r, true),
             Output::Report(r) => self.reports.accept(*r),
             Output::OpenInvoices(key, ids) => {
                 let ctx = FormCtx {

@@ -265,6 +265,59 @@ pub fn compute_from(
     })
 }
 
+/// Rows of a preview: enough for the tallest list on screen, with room to scroll.
+pub const PREVIEW_ROWS: usize = 256;
+/// Bases smaller than this are filtered whole at once: the full result is as quick.
+pub const PREVIEW_FROM: usize = 32 * 1024;
+
+/// The first [`PREVIEW_ROWS`] rows of what [`compute_from`] will return for `q` over
+/// `base`, found by filtering the base's rows from the top until enough match — a few
+/// thousand rows instead of all of them, so a narrowed list can be drawn at once while
+/// its counts and totals are still being computed. `None` when there is no use for a
+/// preview: no base in the wanted order, a small base, a list that is not filtered row
+/// by row, or too few matches near the top (then the full pass comes as soon).
+#[allow(clippy::too_many_arguments)]
+pub fn preview_from(
+    ledger: &Ledger,
+    kind: ListKind,
+    q: &Query,
+    sort: SortSpec,
+    rules: StatusRules,
+    base: Option<Base<'_>>,
+    memo: Option<&query::WordMemo>,
+    cancel: &Cancel,
+) -> Option<ViewResult> {
+    let base = base.filter(|b| b.sort == sort && b.rows.len() >= PREVIEW_FROM)?;
+    if !matches!(kind, ListKind::Payments | ListKind::Invoices) {
+        return None;
+    }
+    let ctx = EvalContext::new(ledger, rules);
+    let stop = || cancel.is_cancelled();
+    let mut rows = Vec::new();
+    let mut from = 0;
+    let mut step = 4096;
+    // Stop looking once an eighth of the base is read: a word that rare makes the full
+    // pass short anyway.
+    while rows.len() < PREVIEW_ROWS && from < base.rows.len() / 8 {
+        let to = (from + step).min(base.rows.len());
+        let part = &base.rows[from..to];
+        let found = match kind {
+            ListKind::Payments => query::filter_payments_in(&ctx, q, Some(part), &stop, memo)?,
+            _ => query::filter_invoices_in(&ctx, q, Some(part), &stop)?,
+        };
+        rows.extend(found);
+        from = to;
+        step *= 2;
+    }
+    if rows.len() < PREVIEW_ROWS {
+        return None;
+    }
+    Some(ViewResult {
+        rows,
+        ..ViewResult::default()
+    })
+}
+
 /// The due reminders as of the rules' date, one row per party and kind, keeping only
 /// the invoices the filter matches (a reminder with none left is dropped).
 fn compute_reminders(

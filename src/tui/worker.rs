@@ -113,6 +113,9 @@ impl Job {
 pub enum Output {
     /// A list result.
     View(ListKind, Box<ViewResult>),
+    /// The top rows of a list result still being computed (see [`views::preview_from`]):
+    /// no totals yet; the full result follows under the same generation.
+    ViewPreview(ListKind, Box<ViewResult>),
     /// Reports.
     Report(Box<ReportData>),
     /// Open invoices for (party, currency, direction).
@@ -194,7 +197,9 @@ impl Worker {
     fn accept(&mut self, d: Done) -> Option<Done> {
         let i = d.slot.index();
         if self.latest[i].load(Ordering::SeqCst) == d.gen {
-            self.pending[i] = false;
+            if !matches!(d.output, Output::ViewPreview(..)) {
+                self.pending[i] = false;
+            }
             Some(d)
         } else {
             None
@@ -275,7 +280,20 @@ fn run(jobs: Receiver<(u64, Job)>, done: Sender<Done>, latest: Vec<Arc<AtomicU64
                 target,
             } => {
                 let c = &mut cache[kind.index()];
-                match c.compute(&ledger, kind, query, sort, rules, target, &cancel) {
+                let mut preview = |r: ViewResult| {
+                    let output = Output::ViewPreview(kind, Box::new(r));
+                    let _ = done.send(Done { slot, gen, output });
+                };
+                match c.compute(
+                    &ledger,
+                    kind,
+                    query,
+                    sort,
+                    rules,
+                    target,
+                    &cancel,
+                    &mut preview,
+                ) {
                     Some(r) => Output::View(kind, Box::new(r)),
                     None => continue,
                 }
@@ -346,6 +364,7 @@ impl ViewCache {
         rules: StatusRules,
         target: Option<Target>,
         cancel: &Cancel,
+        preview: &mut dyn FnMut(ViewResult),
     ) -> Option<ViewResult> {
         if kind == ListKind::Reminders {
             return views::compute(ledger, kind, &query, sort, rules, target, cancel);
@@ -403,6 +422,10 @@ impl ViewCache {
             .as_ref()
             .filter(|(l, _)| std::ptr::eq(l.as_ptr(), Arc::as_ptr(ledger)))
             .map(|m| &m.1);
+        if let Some(p) = views::preview_from(ledger, kind, &query, sort, rules, base, memo, cancel)
+        {
+            preview(p);
+        }
         let r = views::compute_from(
             ledger, kind, &query, sort, rules, target, base, stats, memo, cancel,
         )?;
@@ -466,7 +489,16 @@ mod tests {
                 _ => None,
             };
             let got = cache
-                .compute(l, kind, q.clone(), *sort, rules(), target, &never)
+                .compute(
+                    l,
+                    kind,
+                    q.clone(),
+                    *sort,
+                    rules(),
+                    target,
+                    &never,
+                    &mut |_| {},
+                )
                 .unwrap();
             let want = views::compute(l, kind, &q, *sort, rules(), target, &never).unwrap();
             assert_eq!(got.rows, want.rows, "{kind:?} `{text}` {sort:?}");
@@ -579,6 +611,7 @@ mod tests {
                 rules(),
                 None,
                 &never,
+                &mut |_| {},
             )
             .unwrap();
         // the same records minus the newest half: an edit gives a new ledger snapshot
@@ -597,6 +630,7 @@ mod tests {
                 rules(),
                 None,
                 &never,
+                &mut |_| {},
             )
             .unwrap();
         let want = views::compute(
@@ -614,9 +648,58 @@ mod tests {
         assert!(before.rows.iter().any(|&r| r as usize >= 10_000));
         // and the same query again is not answered from the old ledger's entry
         let again = cache
-            .compute(&half, ListKind::Payments, q, NEWEST, rules(), None, &never)
+            .compute(
+                &half,
+                ListKind::Payments,
+                q,
+                NEWEST,
+                rules(),
+                None,
+                &never,
+                &mut |_| {},
+            )
             .unwrap();
         assert!(again.rows.len() < before.rows.len());
+    }
+
+    #[test]
+    fn a_preview_is_the_top_of_the_result_that_follows() {
+        let l = ledger(60_000);
+        let never = Cancel::never();
+        let mut cache = ViewCache::default();
+        let mut previews = Vec::new();
+        let mut previewed = Vec::new();
+        for text in ["", "g", "ga", "-ga", "s"] {
+            let q = parse(text).unwrap();
+            let got = cache
+                .compute(
+                    &l,
+                    ListKind::Payments,
+                    q.clone(),
+                    NEWEST,
+                    rules(),
+                    None,
+                    &never,
+                    &mut |p| previews.push((text, p)),
+                )
+                .unwrap();
+            let want =
+                views::compute(&l, ListKind::Payments, &q, NEWEST, rules(), None, &never).unwrap();
+            assert_eq!(got.rows, want.rows, "`{text}`");
+            for (t, p) in previews.drain(..) {
+                assert_eq!(t, text);
+                previewed.push(t);
+                assert_eq!(p.rows.len(), views::PREVIEW_ROWS.max(p.rows.len()));
+                assert!(p.totals.is_empty(), "a preview has no totals yet");
+                assert!(want.rows.starts_with(&p.rows), "`{text}`: not the top rows");
+            }
+        }
+        // narrowed from the whole list, which is large enough for a preview
+        assert!(
+            previewed.contains(&"g") && previewed.contains(&"s"),
+            "{previewed:?}"
+        );
+        assert!(!previewed.contains(&""), "nothing to narrow from at first");
     }
 
     #[test]
@@ -628,7 +711,16 @@ mod tests {
         let r = views::compute(&l, ListKind::Payments, &q, NEWEST, rules(), None, &stale);
         assert!(r.is_none());
         let mut cache = ViewCache::default();
-        let r = cache.compute(&l, ListKind::Invoices, q, NEWEST, rules(), None, &stale);
+        let r = cache.compute(
+            &l,
+            ListKind::Invoices,
+            q,
+            NEWEST,
+            rules(),
+            None,
+            &stale,
+            &mut |_| {},
+        );
         assert!(r.is_none());
         assert!(cache.entries.is_empty(), "a cancelled result is not kept");
     }

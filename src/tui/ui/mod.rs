@@ -356,7 +356,10 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
                 ListKind::Parties => "parties",
                 ListKind::Reminders => "to remind",
             };
-            let shown = if l.fresh || !l.is_empty() {
+            let shown = if l.partial {
+                // the top rows of a result still being counted
+                format!("{}+", count(l.len()))
+            } else if l.fresh || !l.is_empty() {
                 count(l.len())
             } else {
                 "…".into()
@@ -366,6 +369,9 @@ fn draw_status(f: &mut Frame, area: Rect, app: &App) {
                 _ => format!(" {shown} {noun}"),
             };
             spans.push(Span::raw(head));
+            if l.partial {
+                spans.push(Span::styled(" │ counting…", app.styles.get(Role::Muted)));
+            }
             let (a, b) = match k {
                 ListKind::Payments => ("in", "out"),
                 ListKind::Invoices => ("billed", "open"),
