@@ -573,6 +573,8 @@ fn tui_app(store: Arc<Store>, today: Date) -> tui::App {
 /// Loads the store into a headless TUI and draws it: `bench --tui-memory-probe` runs this
 /// in a child process so its peak memory can be read.
 pub fn tui_memory_probe(store: &Path, today: Date) -> Result<()> {
+    // as `paytrack` does before it opens the TUI
+    tui::limit_malloc_arenas();
     let store = Arc::new(Store::open(store)?);
     let mut app = tui_app(store, today);
     let mut term = Terminal::new(TestBackend::new(120, 40))?;

@@ -362,6 +362,7 @@ pub fn seed_demo(
 }
 
 fn open_tui(cli: &Cli, ctx: &Context) -> Result<()> {
+    crate::tui::limit_malloc_arenas();
     // A session: other paytrack processes on this store go through this one (or this
     // one through theirs), and their commits show up in the open lists.
     let store = std::sync::Arc::new(ctx.open()?);

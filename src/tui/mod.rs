@@ -70,6 +70,19 @@ pub fn build_app(opts: TuiOptions) -> App {
     app
 }
 
+/// Keeps glibc's allocator to one arena in a TUI process. The loader and worker threads
+/// would each get an arena of their own, and the load's freed buffers left in them are
+/// resident memory for as long as the TUI runs: with a million payments loaded, one
+/// arena lowers the peak from about 394 MB to 381 MB, with no slower load measured.
+/// Call before the process starts threads.
+pub fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; M_ARENA_MAX takes any count.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 /// Runs the TUI until the user quits. The terminal is restored on quit, error and panic.
 /// Config problems are also printed to stderr after the terminal is restored.
 pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
