@@ -3,10 +3,38 @@
 
 use paytrack::domain::ledger::Ledger;
 use paytrack::domain::{self, IdSeq};
-use paytrack::interchange::{backup, csv_own};
+use paytrack::interchange::{backup, csv_own, mapped, profile, statement};
 use paytrack::store::codec;
 use proptest::prelude::*;
 use time::macros::date;
+
+/// The sample files the statement and profile tests import.
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/import/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+const STATEMENTS: [&str; 3] = ["camt053.xml", "statement_v1.ofx", "statement_v2.ofx"];
+const PROFILE_SAMPLES: [(&str, &str); 7] = [
+    ("bank", "bank.csv"),
+    ("bank-debit-credit", "bank_debit_credit.csv"),
+    ("stripe", "stripe.csv"),
+    ("paypal", "paypal.csv"),
+    ("invoiceninja", "invoiceninja.csv"),
+    ("akaunting", "akaunting.csv"),
+    ("xero", "xero.csv"),
+];
+
+/// A statement reader's answer to damaged input: an extract, or an error naming the file.
+fn read_statement(bytes: &[u8]) -> Result<(), TestCaseError> {
+    if let Err(e) = statement::read(bytes, "fuzz.xml") {
+        prop_assert!(e.to_string().contains("fuzz.xml"), "{e}");
+    }
+    Ok(())
+}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
@@ -71,6 +99,47 @@ proptest! {
     fn backup_reader_never_panics(body in "(\\PC|[{}\":,\\n])*") {
         let text = format!("paytrack-backup 2\n{body}");
         let _ = backup::read(text.as_bytes(), "fuzz.ptb");
+    }
+
+    #[test]
+    fn statement_reader_never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        read_statement(&bytes)?;
+        let mut xml = b"<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\">".to_vec();
+        xml.extend_from_slice(&bytes);
+        read_statement(&xml)?;
+        let mut ofx = b"OFXHEADER:100\nDATA:OFXSGML\n\n<OFX>".to_vec();
+        ofx.extend_from_slice(&bytes);
+        read_statement(&ofx)?;
+    }
+
+    #[test]
+    fn statement_reader_never_panics_on_damaged_samples(
+        which in 0..STATEMENTS.len(),
+        cut in any::<prop::sample::Index>(),
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+    ) {
+        let mut bytes = fixture(STATEMENTS[which]);
+        for (at, b) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] = b;
+        }
+        bytes.truncate(cut.index(bytes.len() + 1));
+        read_statement(&bytes)?;
+    }
+
+    #[test]
+    fn profile_csv_import_never_panics(
+        which in 0..PROFILE_SAMPLES.len(),
+        body in "(\\PC|[,;\"\n\r.\\-/])*",
+    ) {
+        let (name, file) = PROFILE_SAMPLES[which];
+        let p = profile::load(name, None).unwrap();
+        let sample = String::from_utf8_lossy(&fixture(file)).into_owned();
+        let header = sample.lines().next().unwrap_or_default();
+        let text = format!("{header}\n{body}");
+        if let Err(e) = mapped::read(text.as_bytes(), "fuzz.csv", &p, None) {
+            prop_assert!(e.to_string().contains("fuzz.csv"), "{e}");
+        }
     }
 
     #[test]
