@@ -321,33 +321,30 @@ fn step(st: u8, b: u8) -> u8 {
     }
 }
 
-/// The tracker's state after `bytes` from state `st`, skipping through quoted text.
+/// The tracker's state after `bytes` from state `st`, jumping from quote to quote.
+///
+/// Outside a quoted field only a quote can lead into one, and the state after any other
+/// byte depends on that byte alone (a line end, a separator, or plain text): so the bytes
+/// between quotes need no look but for the quote's neighbour.
 fn scan(mut st: u8, bytes: &[u8]) -> u8 {
+    let after = |b: u8| step(UNQUOTED, b);
     let mut i = 0;
-    while i < bytes.len() {
+    loop {
+        let Some(p) = bytes[i..].iter().position(|&b| b == b'"') else {
+            return match bytes.len() > i {
+                true if st != QUOTED => after(bytes[bytes.len() - 1]),
+                _ => st,
+            };
+        };
+        let q = i + p;
         if st == QUOTED {
-            match bytes[i..].iter().position(|&b| b == b'"') {
-                Some(p) => {
-                    i += p + 1;
-                    st = QUOTE_IN_QUOTED;
-                }
-                None => return QUOTED,
-            }
-            continue;
+            st = QUOTE_IN_QUOTED;
+        } else {
+            let before = if p == 0 { st } else { after(bytes[q - 1]) };
+            st = step(before, b'"');
         }
-        if st == UNQUOTED {
-            match bytes[i..]
-                .iter()
-                .position(|&b| matches!(b, b',' | b'\n' | b'\r'))
-            {
-                Some(p) => i += p,
-                None => return UNQUOTED,
-            }
-        }
-        st = step(st, bytes[i]);
-        i += 1;
+        i = q + 1;
     }
-    st
 }
 
 /// Where to cut `data` (a file without its byte order mark) into about `parts` pieces:
@@ -945,6 +942,24 @@ mod tests {
             assert_eq!(got_ids, ids, "{parts} parts");
         }
         want
+    }
+
+    #[test]
+    fn scan_agrees_with_the_byte_by_byte_state() {
+        let texts: &[&[u8]] = &[
+            b"a,b\n\"c,\"\"d\"\"\ne\"\n\",f\r\n\"\"\"x\"y,\"",
+            b"\"\"\"\",\"a\"b\",c\"d,\"\n\n\"q",
+            b",\",\"\r\"\n\"",
+        ];
+        for text in texts {
+            for start in [RECORD_START, FIELD_START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED] {
+                for end in 0..=text.len() {
+                    let bytes = &text[..end];
+                    let want = bytes.iter().fold(start, |st, &b| step(st, b));
+                    assert_eq!(scan(start, bytes), want, "{start} {bytes:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -781,6 +781,89 @@ fn concat(front: Vec<Change>, parts: &mut [PartResult<'_, '_>]) -> Vec<Change> {
     out
 }
 
+/// The first repeated number (a row whose number an earlier row has), searched in two
+/// halves of the numbers (by hash) on two threads.
+struct Repeat<'p> {
+    /// Part and row in it (the row after the last is the part's refused row).
+    at: (usize, usize),
+    number: &'p str,
+    line: u64,
+    first: u64,
+}
+
+fn first_repeat<'p>(parts: &'p [PartResult<'_, '_>], half: u64) -> Option<Repeat<'p>> {
+    use std::hash::BuildHasher;
+    let hasher = FastBuildHasher::default();
+    let total: usize = parts.iter().map(|(p, _)| p.changes.len()).sum();
+    let mut seen: HashMap<&str, u64, FastBuildHasher> =
+        HashMap::with_capacity_and_hasher(total / 2 + 16, FastBuildHasher::default());
+    for (k, (part, err)) in parts.iter().enumerate() {
+        let rows = part
+            .changes
+            .iter()
+            .zip(&part.lines)
+            .filter_map(|(c, &l)| match c {
+                Change::PutInvoice(i) => Some((i.number.as_str(), l)),
+                _ => None,
+            });
+        let refused = match (err, &part.repeat_first) {
+            (Some(e), Some(n)) => Some((n.as_str(), e.line)),
+            _ => None,
+        };
+        for (r, (number, line)) in rows.chain(refused).enumerate() {
+            if hasher.hash_one(number) & 1 != half {
+                continue;
+            }
+            match seen.entry(number) {
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    return Some(Repeat {
+                        at: (k, r),
+                        number,
+                        line,
+                        first: *o.get(),
+                    })
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(line);
+                }
+            }
+        }
+        if err.is_some() {
+            break;
+        }
+    }
+    None
+}
+
+/// The error the rows read one by one would stop at, if any.
+fn first_refusal(ctx: &Ctx<'_>, parts: &[PartResult<'_, '_>]) -> Option<ImportError> {
+    let (a, b) = std::thread::scope(|s| {
+        let other = s.spawn(|| first_repeat(parts, 1));
+        let mine = first_repeat(parts, 0);
+        (
+            mine,
+            other
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        )
+    });
+    let repeat = match (a, b) {
+        (Some(a), Some(b)) => Some(if a.at < b.at { a } else { b }),
+        (a, b) => a.or(b),
+    };
+    // the part stopped by an error, and where in it
+    let refused = parts
+        .iter()
+        .enumerate()
+        .find_map(|(k, (p, e))| e.as_ref().map(|e| ((k, p.changes.len()), e)));
+    match (repeat, refused) {
+        (Some(r), Some((at, _))) if r.at <= at => Some(twice(ctx, r.number, r.line, r.first)),
+        (Some(r), None) => Some(twice(ctx, r.number, r.line, r.first)),
+        (_, Some((_, e))) => Some(e.clone()),
+        (None, None) => None,
+    }
+}
+
 /// Joins invoice parts read apart into the plan the rows read one by one would give,
 /// with the same first error.
 pub(crate) fn merge_invoices(
@@ -788,27 +871,8 @@ pub(crate) fn merge_invoices(
     mut parts: Vec<PartResult<'_, '_>>,
 ) -> Result<ImportPlan, ImportError> {
     // Repeated numbers first: the only check left that may refuse a row.
-    {
-        let total: usize = parts.iter().map(|(p, _)| p.changes.len()).sum();
-        let mut seen: HashMap<&str, u64, FastBuildHasher> =
-            HashMap::with_capacity_and_hasher(total, FastBuildHasher::default());
-        for (part, err) in &parts {
-            for (c, &line) in part.changes.iter().zip(&part.lines) {
-                let Change::PutInvoice(i) = c else { continue };
-                if let Some(&first) = seen.get(i.number.as_str()) {
-                    return Err(twice(&ctx, &i.number, line, first));
-                }
-                seen.insert(i.number.as_str(), line);
-            }
-            if let Some(err) = err {
-                if let Some(n) = &part.repeat_first {
-                    if let Some(&first) = seen.get(n.as_str()) {
-                        return Err(twice(&ctx, n, err.line, first));
-                    }
-                }
-                return Err(err.clone());
-            }
-        }
+    if let Some(e) = first_refusal(&ctx, &parts) {
+        return Err(e);
     }
     let mut ctx = ctx;
     let mut resolver = PartyResolver::new(ctx.ledger);
