@@ -155,10 +155,10 @@ pub fn import(ctx: &Context, a: &ImportArgs, out: &mut impl Write) -> Result<()>
         let input = &bytes[..];
         let plan: ImportPlan = match (a.format, a.what) {
             (FileFormat::Csv, ImportWhat::Invoices) => {
-                csv_own::read_invoices(input, &name, l, &mut ids)?
+                csv_own::read_invoices_bytes(input, &name, l, &mut ids)?
             }
             (FileFormat::Csv, ImportWhat::Payments) => {
-                csv_own::read_payments(input, &name, l, &mut ids)?
+                csv_own::read_payments_bytes(input, &name, l, &mut ids)?
             }
             (FileFormat::Csv, ImportWhat::Parties) => {
                 csv_own::read_parties(input, &name, l, &mut ids)?

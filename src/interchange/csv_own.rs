@@ -29,8 +29,8 @@ use crate::domain::ledger::Ledger;
 use crate::domain::{IdSeq, Invoice, Party, Payment, StatusRules};
 
 use super::rows::{
-    Ctx, InvoiceSink, PartySink, PaymentSink, RowSink, Schema, INVOICES, MAX_COLUMNS, PARTIES,
-    PAYMENTS,
+    merge_invoices, merge_payments, Ctx, InvoiceSink, Part, PartySink, PaymentSink, RowSink,
+    Schema, INVOICES, MAX_COLUMNS, PARTIES, PAYMENTS,
 };
 use super::{amount_into, date_into, neutralise_into, ImportError, ImportPlan};
 
@@ -60,6 +60,86 @@ pub fn read_payments(
 ) -> Result<ImportPlan, ImportError> {
     let sink = PaymentSink::new(Ctx::new(source_name, ledger, ids, true));
     let plan = read_csv(r, source_name, sink)?;
+    *ids = plan.changes.ids.unwrap_or(*ids);
+    Ok(plan)
+}
+
+/// Like [`read_invoices`] (the same plan or the same first error) for a file in memory,
+/// read in parts on several threads when it is large.
+pub fn read_invoices_bytes(
+    bytes: &[u8],
+    source_name: &str,
+    ledger: &Ledger,
+    ids: &mut IdSeq,
+) -> Result<ImportPlan, ImportError> {
+    read_invoices_parts(bytes, source_name, ledger, ids, parts_for(bytes.len()))
+}
+
+/// Like [`read_payments`] (the same plan or the same first error) for a file in memory,
+/// read in parts on several threads when it is large.
+pub fn read_payments_bytes(
+    bytes: &[u8],
+    source_name: &str,
+    ledger: &Ledger,
+    ids: &mut IdSeq,
+) -> Result<ImportPlan, ImportError> {
+    read_payments_parts(bytes, source_name, ledger, ids, parts_for(bytes.len()))
+}
+
+/// Below this size a file is read on one thread.
+const PARALLEL_BYTES: usize = 1 << 20;
+
+fn parts_for(len: usize) -> usize {
+    if len < PARALLEL_BYTES {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+fn read_invoices_parts(
+    bytes: &[u8],
+    source_name: &str,
+    ledger: &Ledger,
+    ids: &mut IdSeq,
+    parts: usize,
+) -> Result<ImportPlan, ImportError> {
+    let ctx = Ctx::new(source_name, ledger, ids, true);
+    let read = read_parts(
+        bytes,
+        source_name,
+        &INVOICES,
+        parts,
+        |rows| Part::new(&ctx, rows),
+        Part::invoice,
+    )?;
+    let plan = match read {
+        Some(parts) => merge_invoices(ctx.again(), parts)?,
+        None => return read_invoices(bytes, source_name, ledger, ids),
+    };
+    *ids = plan.changes.ids.unwrap_or(*ids);
+    Ok(plan)
+}
+
+fn read_payments_parts(
+    bytes: &[u8],
+    source_name: &str,
+    ledger: &Ledger,
+    ids: &mut IdSeq,
+    parts: usize,
+) -> Result<ImportPlan, ImportError> {
+    let ctx = Ctx::new(source_name, ledger, ids, true);
+    let read = read_parts(
+        bytes,
+        source_name,
+        &PAYMENTS,
+        parts,
+        |rows| Part::new(&ctx, rows),
+        Part::payment,
+    )?;
+    let plan = match read {
+        Some(parts) => merge_payments(ctx.again(), parts)?,
+        None => return read_payments(bytes, source_name, ledger, ids),
+    };
     *ids = plan.changes.ids.unwrap_or(*ids);
     Ok(plan)
 }
@@ -128,6 +208,21 @@ impl<R: Read> Tracked<R> {
             starts: VecDeque::new(),
             eof: false,
         })
+    }
+
+    /// A part of a file that starts at a record boundary on physical line `line` (no
+    /// byte order mark to drop).
+    fn part(inner: R, line: u64) -> Self {
+        Tracked {
+            inner,
+            prefix: [0; 3],
+            prefix_len: 0,
+            prefix_pos: 0,
+            state: RECORD_START,
+            line,
+            starts: VecDeque::new(),
+            eof: false,
+        }
     }
 
     /// The input ended inside a quoted field.
@@ -210,6 +305,213 @@ impl<R: Read> Read for Tracked<R> {
         };
         self.track(&buf[..n]);
         Ok(n)
+    }
+}
+
+/// The tracker's state after `b` in state `st` (what [`Tracked::track`] does, byte by
+/// byte).
+fn step(st: u8, b: u8) -> u8 {
+    match (st, b) {
+        (QUOTED, b'"') => QUOTE_IN_QUOTED,
+        (QUOTED, _) => QUOTED,
+        (_, b'\n' | b'\r') => RECORD_START,
+        (_, b',') => FIELD_START,
+        (RECORD_START | FIELD_START | QUOTE_IN_QUOTED, b'"') => QUOTED,
+        _ => UNQUOTED,
+    }
+}
+
+/// The tracker's state after `bytes` from state `st`, jumping from quote to quote.
+///
+/// Outside a quoted field only a quote can lead into one, and the state after any other
+/// byte depends on that byte alone (a line end, a separator, or plain text): so the bytes
+/// between quotes need no look but for the quote's neighbour.
+fn scan(mut st: u8, bytes: &[u8]) -> u8 {
+    let after = |b: u8| step(UNQUOTED, b);
+    let mut i = 0;
+    loop {
+        let Some(p) = bytes[i..].iter().position(|&b| b == b'"') else {
+            return match bytes.len() > i {
+                true if st != QUOTED => after(bytes[bytes.len() - 1]),
+                _ => st,
+            };
+        };
+        let q = i + p;
+        if st == QUOTED {
+            st = QUOTE_IN_QUOTED;
+        } else {
+            let before = if p == 0 { st } else { after(bytes[q - 1]) };
+            st = step(before, b'"');
+        }
+        i = q + 1;
+    }
+}
+
+/// Where to cut `data` (a file without its byte order mark) into about `parts` pieces:
+/// just after line ends outside quoted fields, so that each piece starts a record.
+/// Each cut comes with the physical line it starts.
+fn cuts(data: &[u8], parts: usize) -> Vec<(usize, u64)> {
+    let mut out = Vec::new();
+    let mut st = RECORD_START;
+    let mut pos = 0;
+    let mut lines = 1u64;
+    for k in 1..parts {
+        let target = data.len() / parts * k;
+        if target <= pos {
+            continue;
+        }
+        st = scan(st, &data[pos..target]);
+        lines += count_lines(&data[pos..target]);
+        pos = target;
+        let found = data[pos..].iter().position(|&b| {
+            st = step(st, b);
+            b == b'\n' && st == RECORD_START
+        });
+        let Some(p) = found else { break };
+        lines += count_lines(&data[pos..pos + p + 1]);
+        pos += p + 1;
+        if pos >= data.len() {
+            break;
+        }
+        out.push((pos, lines));
+    }
+    out
+}
+
+fn count_lines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+fn reader<R: Read>(input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(input)
+}
+
+/// A part of a file read, with the error that stopped it.
+type PartRead<P> = (P, Option<ImportError>);
+
+/// Reads a file in memory in up to `parts` pieces on as many threads, each row handed to
+/// `row` on the part made by `make` (given a bound on its rows). `None` when the file is
+/// not worth cutting or its header is not in the first piece: read it in one go.
+fn read_parts<P: Send>(
+    bytes: &[u8],
+    source: &str,
+    schema: &'static Schema,
+    parts: usize,
+    make: impl Fn(usize) -> P + Sync,
+    row: fn(&mut P, u64, &[&str]) -> Result<(), ImportError>,
+) -> Result<Option<Vec<PartRead<P>>>, ImportError> {
+    if parts < 2 {
+        return Ok(None);
+    }
+    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let cuts = cuts(&bytes[bom..], parts);
+    if cuts.is_empty() {
+        return Ok(None);
+    }
+    let ends: Vec<usize> = cuts
+        .iter()
+        .map(|&(at, _)| at + bom)
+        .chain([bytes.len()])
+        .collect();
+    let first = &bytes[..ends[0]];
+    let Ok(input) = Tracked::new(first) else {
+        return Ok(None);
+    };
+    let mut rdr = reader(input);
+    let mut rec = StringRecord::new();
+    let read = rdr.read_record(&mut rec);
+    let header_line = rdr.get_mut().next_start().unwrap_or(1);
+    let map = match read {
+        Ok(true) => match map_header(source, header_line, schema, &rec) {
+            Ok(m) => m,
+            Err(_) => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    let map = &map;
+    let make = &make;
+    let out = std::thread::scope(|s| {
+        let handles: Vec<_> = cuts
+            .iter()
+            .zip(&ends[1..])
+            .map(|(&(at, line), &end)| {
+                let piece = &bytes[at + bom..end];
+                s.spawn(move || {
+                    let mut part = make(count_lines(piece) as usize + 1);
+                    let mut rdr = reader(Tracked::part(piece, line));
+                    let err = read_rows(&mut rdr, source, schema, map, line - 1, |l, c| {
+                        row(&mut part, l, c)
+                    })
+                    .err();
+                    (part, err)
+                })
+            })
+            .collect();
+        let mut part = make(count_lines(first) as usize);
+        let err = read_rows(&mut rdr, source, schema, map, header_line, |l, c| {
+            row(&mut part, l, c)
+        })
+        .err();
+        let mut out = vec![(part, err)];
+        for h in handles {
+            out.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    });
+    Ok(Some(out))
+}
+
+/// Reads the records after the header from `rdr` into `row`, up to the first error.
+/// `line` is the line of the record before.
+fn read_rows<R: Read>(
+    rdr: &mut csv::Reader<Tracked<R>>,
+    source: &str,
+    schema: &Schema,
+    map: &[usize],
+    mut line: u64,
+    mut row: impl FnMut(u64, &[&str]) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
+    let width = map.len();
+    let mut rec = StringRecord::new();
+    loop {
+        let read = rdr.read_record(&mut rec);
+        line = rdr.get_mut().next_start().unwrap_or(line + 1);
+        if rdr.get_ref().unclosed_quote() {
+            return Err(unclosed(source, line));
+        }
+        let more = read.map_err(|e| {
+            csv_error(source, line, e, |i| {
+                map.get(i).map(|&slot| schema.columns[slot])
+            })
+        })?;
+        if !more {
+            return Ok(());
+        }
+        if rec.len() != width {
+            return Err(ImportError::new(
+                source,
+                line,
+                None,
+                format!(
+                    "wrong number of fields: {} instead of {} (as in the header)",
+                    rec.len(),
+                    width
+                ),
+            ));
+        }
+        let mut cells = [""; MAX_COLUMNS];
+        for (field, &slot) in rec.iter().zip(map) {
+            cells[slot] = field;
+        }
+        row(line, &cells[..schema.columns.len()])?;
     }
 }
 
@@ -312,11 +614,7 @@ fn read_csv<S: RowSink>(
 ) -> Result<ImportPlan, ImportError> {
     let schema = sink.schema();
     let input = Tracked::new(r).map_err(|e| io_error(source, 1, &e))?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(input);
+    let mut rdr = reader(input);
     let mut rec = StringRecord::new();
     let read = rdr.read_record(&mut rec);
     let header_line = rdr.get_mut().next_start().unwrap_or(1);
@@ -336,40 +634,14 @@ fn read_csv<S: RowSink>(
         ));
     }
     let map = map_header(source, header_line, schema, &rec)?;
-    let width = map.len();
-    let mut line = header_line;
-    loop {
-        let read = rdr.read_record(&mut rec);
-        line = rdr.get_mut().next_start().unwrap_or(line + 1);
-        if rdr.get_ref().unclosed_quote() {
-            return Err(unclosed(source, line));
-        }
-        let more = read.map_err(|e| {
-            csv_error(source, line, e, |i| {
-                map.get(i).map(|&slot| schema.columns[slot])
-            })
-        })?;
-        if !more {
-            break;
-        }
-        if rec.len() != width {
-            return Err(ImportError::new(
-                source,
-                line,
-                None,
-                format!(
-                    "wrong number of fields: {} instead of {} (as in the header)",
-                    rec.len(),
-                    width
-                ),
-            ));
-        }
-        let mut cells = [""; MAX_COLUMNS];
-        for (field, &slot) in rec.iter().zip(&map) {
-            cells[slot] = field;
-        }
-        sink.row(line, &cells[..schema.columns.len()])?;
-    }
+    read_rows(
+        &mut rdr,
+        source,
+        schema,
+        &map,
+        header_line,
+        |line, cells| sink.row(line, cells),
+    )?;
     Ok(sink.finish())
 }
 
@@ -563,4 +835,262 @@ pub fn write_parties<'a>(
         end(&mut wtr)?;
     }
     wtr.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::StatusRules;
+
+    /// An invoices file with quoted commas, quoted line breaks, blank lines, CRLF, a
+    /// BOM, names differing in case and blanks, and both kinds for one party.
+    fn invoices_csv(rows: usize) -> String {
+        let mut s = String::from(
+            "\u{feff}number,party,kind,issue_date,due_date,amount,currency,notes,status\n",
+        );
+        for i in 0..rows {
+            let party = match i % 7 {
+                0 => "\"Acme, Inc.\"".to_string(),
+                1 => "\" ACME, INC. \"".to_string(),
+                2 => format!("Party {}", i % 13),
+                3 => format!("\"Multi\nLine {}\"", i % 3),
+                4 => "'=Formula Co".to_string(),
+                _ => format!("party {}", i % 13),
+            };
+            let kind = if i % 5 == 0 { "payable" } else { "receivable" };
+            let notes = match i % 4 {
+                0 => "\"a, b\nc \"\"quoted\"\"\"".to_string(),
+                1 => String::new(),
+                2 => "plain".to_string(),
+                _ => "\"\"".to_string(),
+            };
+            let status = if i % 11 == 0 { "void" } else { "open" };
+            let end = if i % 6 == 0 { "\r\n" } else { "\n" };
+            s.push_str(&format!(
+                "N-{i:04},{party},{kind},2025-01-{:02},2025-02-{:02},{}.{:02},EUR,{notes},{status}{end}",
+                1 + i % 28,
+                1 + i % 28,
+                10 + i,
+                i % 100
+            ));
+            if i % 9 == 0 {
+                s.push_str("\n\n");
+            }
+        }
+        s
+    }
+
+    fn payments_csv(rows: usize, invoices: usize) -> String {
+        let mut s =
+            String::from("date,party,direction,amount,currency,method,reference,invoice,notes\n");
+        for i in 0..rows {
+            let n = (i * 7) % invoices;
+            // the invoice's own party, so that the allocation is accepted
+            let party = match n % 7 {
+                0 | 1 => "\"Acme, Inc.\"".to_string(),
+                2 => format!("Party {}", n % 13),
+                3 => format!("\"Multi\nLine {}\"", n % 3),
+                4 => "'=Formula Co".to_string(),
+                _ => format!("party {}", n % 13),
+            };
+            let direction = if n % 5 == 0 { "out" } else { "in" };
+            let (amount, invoice) = match i % 5 {
+                0 => ("5.00".to_string(), String::new()),
+                1 => (
+                    "3.00".to_string(),
+                    format!("\"N-{n:04}=1.00;N-{:04}=2.00\"", n),
+                ),
+                _ => ("1.50".to_string(), format!("N-{n:04}")),
+            };
+            let (party, direction, invoice) = if i % 5 == 1 {
+                // a split to one invoice twice is refused: use a fresh party, no split
+                (format!("New {}", i % 4), "in", String::new())
+            } else {
+                (party, direction, invoice)
+            };
+            s.push_str(&format!(
+                "2025-03-{:02},{party},{direction},{amount},EUR,bank_transfer,\"ref,{i}\",{invoice},\"n\nx\"\n",
+                1 + i % 28
+            ));
+            if i % 13 == 0 {
+                s.push('\n');
+            }
+        }
+        s
+    }
+
+    fn export(l: &Ledger) -> Vec<u8> {
+        let mut out = Vec::new();
+        let rules = StatusRules::new(time::macros::date!(2025 - 06 - 01));
+        write_invoices(&mut out, l, &rules, l.invoices().iter()).unwrap();
+        write_payments(&mut out, l, l.payments().iter()).unwrap();
+        write_parties(&mut out, l, l.parties().iter()).unwrap();
+        out
+    }
+
+    fn both_ways(
+        seq: impl Fn(&[u8], &mut IdSeq) -> Result<ImportPlan, ImportError>,
+        par: impl Fn(&[u8], &mut IdSeq, usize) -> Result<ImportPlan, ImportError>,
+        text: &[u8],
+    ) -> Result<ImportPlan, ImportError> {
+        let mut ids = IdSeq::default();
+        let want = seq(text, &mut ids);
+        for parts in 2..=9 {
+            let mut got_ids = IdSeq::default();
+            let got = par(text, &mut got_ids, parts);
+            assert_eq!(got, want, "{parts} parts");
+            assert_eq!(got_ids, ids, "{parts} parts");
+        }
+        want
+    }
+
+    #[test]
+    fn scan_agrees_with_the_byte_by_byte_state() {
+        let texts: &[&[u8]] = &[
+            b"a,b\n\"c,\"\"d\"\"\ne\"\n\",f\r\n\"\"\"x\"y,\"",
+            b"\"\"\"\",\"a\"b\",c\"d,\"\n\n\"q",
+            b",\",\"\r\"\n\"",
+        ];
+        for text in texts {
+            for start in [RECORD_START, FIELD_START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED] {
+                for end in 0..=text.len() {
+                    let bytes = &text[..end];
+                    let want = bytes.iter().fold(start, |st, &b| step(st, b));
+                    assert_eq!(scan(start, bytes), want, "{start} {bytes:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parts_give_the_same_plan_as_one_pass() {
+        let inv = invoices_csv(400);
+        let empty = Ledger::new();
+        let plan = both_ways(
+            |t, ids| read_invoices(t, "i.csv", &empty, ids),
+            |t, ids, n| read_invoices_parts(t, "i.csv", &empty, ids, n),
+            inv.as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(plan.records, 400);
+        let mut l = Ledger::new();
+        l.apply(&plan.changes);
+        let mut ids = plan.changes.ids.unwrap();
+        let pay = payments_csv(500, 400);
+        let plan_seq = read_payments(pay.as_bytes(), "p.csv", &l, &mut ids.clone()).unwrap();
+        let plan_par = read_payments_parts(pay.as_bytes(), "p.csv", &l, &mut ids, 3).unwrap();
+        assert_eq!(plan_seq.records, 500);
+        assert!(plan_seq.new_parties > 0);
+        let mut a = l.clone();
+        a.apply(&plan_seq.changes);
+        let mut b = l.clone();
+        b.apply(&plan_par.changes);
+        assert_eq!(export(&a), export(&b));
+        both_ways(
+            |t, ids| read_payments(t, "p.csv", &l, ids),
+            |t, ids, n| read_payments_parts(t, "p.csv", &l, ids, n),
+            pay.as_bytes(),
+        )
+        .unwrap();
+    }
+
+    /// Replaces data row `row` (0-based, counting records) of `text` by `with`.
+    fn replace_row(text: &str, row: usize, with: &str) -> String {
+        let mut out = String::new();
+        let mut seen = 0;
+        let mut skip = false;
+        for l in text.split_inclusive('\n') {
+            // records start with the number or the date; their other lines do not
+            if l.starts_with("N-") || l.starts_with("2025-03-") {
+                skip = seen == row;
+                if skip {
+                    out.push_str(with);
+                    out.push('\n');
+                }
+                seen += 1;
+            }
+            if !skip {
+                out.push_str(l);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn parts_report_the_same_first_error() {
+        let empty = Ledger::new();
+        let good = invoices_csv(300);
+        read_invoices(good.as_bytes(), "i.csv", &empty, &mut IdSeq::default()).unwrap();
+        let bad_rows: &[(usize, &str)] = &[
+            (40, "N-9000,X,receivable,2025-13-01,2025-02-01,1.00,EUR,,"),
+            (90, "N-0010,X,receivable,2025-01-01,2025-02-01,1.00,EUR,,"),
+            (91, "N-0011,X,bogus,2025-01-01,2025-02-01,1.00,EUR,,"),
+            (150, "N-9001,,receivable,2025-01-01,2025-02-01,1.00,EUR,,"),
+            (200, "N-9002,X,receivable,2025-01-01"),
+            (230, ",X,receivable,2025-01-01,2025-02-01,1.00,EUR,,"),
+            (260, "N-9003,X,receivable,2025-01-01,2025-02-01,1.001,EUR,,"),
+            (
+                299,
+                "N-9004,\"X,receivable,2025-01-01,2025-02-01,1.00,EUR,,",
+            ),
+        ];
+        let mut errors = 0;
+        for (i, &(r1, bad1)) in bad_rows.iter().enumerate() {
+            for &(r2, bad2) in &bad_rows[i..] {
+                let text = replace_row(&replace_row(&good, r2, bad2), r1, bad1);
+                let e = both_ways(
+                    |t, ids| read_invoices(t, "i.csv", &empty, ids),
+                    |t, ids, n| read_invoices_parts(t, "i.csv", &empty, ids, n),
+                    text.as_bytes(),
+                )
+                .unwrap_err();
+                // the earlier row's error wins
+                let single = replace_row(&good, r1, bad1);
+                let e1 = read_invoices(single.as_bytes(), "i.csv", &empty, &mut IdSeq::default())
+                    .unwrap_err();
+                assert_eq!(e, e1, "rows {r1} and {r2}");
+                errors += 1;
+            }
+        }
+        assert_eq!(errors, 36);
+        // payments: an unknown invoice, a party that does not own the invoice, bad
+        // amounts, and an invoice of the wrong kind
+        let plan = read_invoices(good.as_bytes(), "i.csv", &empty, &mut IdSeq::default()).unwrap();
+        let mut l = Ledger::new();
+        l.apply(&plan.changes);
+        let pay = payments_csv(300, 300);
+        read_payments(pay.as_bytes(), "p.csv", &l, &mut IdSeq::default()).unwrap();
+        let bad_rows: &[(usize, &str)] = &[
+            (30, "2025-03-01,P,in,1.00,EUR,bank_transfer,,N-7777,"),
+            (
+                77,
+                "2025-03-01,Someone Else,in,1.00,EUR,bank_transfer,,N-0002,",
+            ),
+            (120, "2025-03-01,P,in,-1.00,EUR,bank_transfer,,,"),
+            (
+                180,
+                "2025-03-01,\"Acme, Inc.\",out,1.00,EUR,bank_transfer,,N-0001,",
+            ),
+            (
+                250,
+                "2025-03-01,P,in,1.00,EUR,bank_transfer,,\"N-0001=1.00;N-0001=1.00\",",
+            ),
+            (299, "2025-03-01,P,in,1.00,EUR,bank_transfer,,,\"open"),
+        ];
+        for (i, &(r1, bad1)) in bad_rows.iter().enumerate() {
+            for &(r2, bad2) in &bad_rows[i..] {
+                let text = replace_row(&replace_row(&pay, r2, bad2), r1, bad1);
+                let e = both_ways(
+                    |t, ids| read_payments(t, "p.csv", &l, ids),
+                    |t, ids, n| read_payments_parts(t, "p.csv", &l, ids, n),
+                    text.as_bytes(),
+                )
+                .unwrap_err();
+                let single = replace_row(&pay, r1, bad1);
+                let e1 = read_payments(single.as_bytes(), "p.csv", &l, &mut IdSeq::default())
+                    .unwrap_err();
+                assert_eq!(e, e1, "rows {r1} and {r2}");
+            }
+        }
+    }
 }

@@ -151,6 +151,16 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The same context, for another pass over the same file.
+    pub fn again(&self) -> Self {
+        Ctx {
+            source: self.source,
+            ledger: self.ledger,
+            ids: self.ids,
+            strip_quote: self.strip_quote,
+        }
+    }
+
     /// A text cell as the user meant it.
     #[inline]
     pub fn text<'c>(&self, s: &'c str) -> &'c str {
@@ -360,62 +370,24 @@ impl RowSink for InvoiceSink<'_> {
     }
 
     fn row(&mut self, line: u64, c: &[&str]) -> Result<(), ImportError> {
-        let ctx = &self.ctx;
-        let number = ctx.text(c[inv::NUMBER]).trim();
-        if number.is_empty() {
-            return Err(ctx.err(line, "number", "the invoice number is empty"));
-        }
-        if ctx.ledger.invoice_by_number(number).is_some() {
-            return Err(ctx.err(line, "number", format!("invoice '{number}' already exists")));
-        }
-        if let Some(first) = self.seen.get(number) {
-            return Err(ctx.err(
-                line,
-                "number",
-                format!("invoice '{number}' appears twice in the file (first on line {first})"),
-            ));
-        }
-        let kind: InvoiceKind = word(c[inv::KIND], "kind").map_err(|m| ctx.err(line, "kind", m))?;
-        let issue_date =
-            date(c[inv::ISSUE_DATE], "issue date").map_err(|m| ctx.err(line, "issue_date", m))?;
-        let due_date =
-            date(c[inv::DUE_DATE], "due date").map_err(|m| ctx.err(line, "due_date", m))?;
-        if due_date < issue_date {
-            return Err(ctx.err(
-                line,
-                "due_date",
-                format!(
-                    "due date {} is before the issue date {}",
-                    c[inv::DUE_DATE].trim(),
-                    c[inv::ISSUE_DATE].trim()
-                ),
-            ));
-        }
-        let amount = positive_amount(c[inv::AMOUNT]).map_err(|m| ctx.err(line, "amount", m))?;
-        let currency: Currency =
-            word(c[inv::CURRENCY], "currency").map_err(|m| ctx.err(line, "currency", m))?;
-        check_fits(c[inv::AMOUNT], amount, currency).map_err(|m| ctx.err(line, "amount", m))?;
-        let notes = ctx.text(c[inv::NOTES]).to_string();
-        let void = c[inv::STATUS].trim().eq_ignore_ascii_case("void");
-        let role = PartyRole::for_direction(kind.direction());
-        let party = self
+        let mut invoice = match invoice_row(&self.ctx, line, c) {
+            Ok(i) => i,
+            Err(RowError { err, number }) => {
+                if let Some(n) = number {
+                    self.check_twice(&n, line)?;
+                }
+                return Err(err);
+            }
+        };
+        self.check_twice(&invoice.number, line)?;
+        let role = PartyRole::for_direction(invoice.kind.direction());
+        invoice.party = self
             .parties
-            .resolve(ctx.text(c[inv::PARTY]), role, &mut self.ctx.ids)
+            .resolve(self.ctx.text(c[inv::PARTY]), role, &mut self.ctx.ids)
             .map_err(|m| self.ctx.err(line, "party", m))?;
-        let id = self.ctx.ids.next_invoice();
-        self.seen.insert(number.into(), line);
-        self.invoices.push(Change::PutInvoice(Invoice {
-            id,
-            number: number.to_string(),
-            party,
-            kind,
-            issue_date,
-            due_date,
-            amount,
-            currency,
-            notes,
-            void,
-        }));
+        invoice.id = self.ctx.ids.next_invoice();
+        self.seen.insert(invoice.number.as_str().into(), line);
+        self.invoices.push(Change::PutInvoice(invoice));
         Ok(())
     }
 
@@ -424,6 +396,94 @@ impl RowSink for InvoiceSink<'_> {
         let (changes, new_parties) = with_parties(self.parties, self.invoices);
         plan(self.ctx, changes, records, new_parties)
     }
+}
+
+impl InvoiceSink<'_> {
+    fn check_twice(&self, number: &str, line: u64) -> Result<(), ImportError> {
+        match self.seen.get(number) {
+            Some(first) => Err(twice(&self.ctx, number, line, *first)),
+            None => Ok(()),
+        }
+    }
+}
+
+fn twice(ctx: &Ctx<'_>, number: &str, line: u64, first: u64) -> ImportError {
+    ctx.err(
+        line,
+        "number",
+        format!("invoice '{number}' appears twice in the file (first on line {first})"),
+    )
+}
+
+/// A row refused by its own checks. With `number`, the check that the number is not
+/// repeated in the file comes first (it depends on the rows before).
+pub(crate) struct RowError {
+    pub err: ImportError,
+    pub number: Option<String>,
+}
+
+/// Every check of an invoice row that depends on nothing but the row and the ledger, in
+/// the order the messages take precedence (the repeat check falls between the number's
+/// own checks and the rest). The invoice's id and party are left for the caller.
+fn invoice_row(ctx: &Ctx<'_>, line: u64, c: &[&str]) -> Result<Invoice, RowError> {
+    let number = ctx.text(c[inv::NUMBER]).trim();
+    let early = |err| RowError { err, number: None };
+    if number.is_empty() {
+        return Err(early(ctx.err(
+            line,
+            "number",
+            "the invoice number is empty",
+        )));
+    }
+    if ctx.ledger.invoice_by_number(number).is_some() {
+        return Err(early(ctx.err(
+            line,
+            "number",
+            format!("invoice '{number}' already exists"),
+        )));
+    }
+    let late = |err| RowError {
+        err,
+        number: Some(number.to_string()),
+    };
+    let kind: InvoiceKind =
+        word(c[inv::KIND], "kind").map_err(|m| late(ctx.err(line, "kind", m)))?;
+    let issue_date =
+        date(c[inv::ISSUE_DATE], "issue date").map_err(|m| late(ctx.err(line, "issue_date", m)))?;
+    let due_date =
+        date(c[inv::DUE_DATE], "due date").map_err(|m| late(ctx.err(line, "due_date", m)))?;
+    if due_date < issue_date {
+        return Err(late(ctx.err(
+            line,
+            "due_date",
+            format!(
+                "due date {} is before the issue date {}",
+                c[inv::DUE_DATE].trim(),
+                c[inv::ISSUE_DATE].trim()
+            ),
+        )));
+    }
+    let amount = positive_amount(c[inv::AMOUNT]).map_err(|m| late(ctx.err(line, "amount", m)))?;
+    let currency: Currency =
+        word(c[inv::CURRENCY], "currency").map_err(|m| late(ctx.err(line, "currency", m)))?;
+    check_fits(c[inv::AMOUNT], amount, currency).map_err(|m| late(ctx.err(line, "amount", m)))?;
+    let notes = ctx.text(c[inv::NOTES]).to_string();
+    let void = c[inv::STATUS].trim().eq_ignore_ascii_case("void");
+    if ctx.text(c[inv::PARTY]).trim().is_empty() {
+        return Err(late(ctx.err(line, "party", "the party name is empty")));
+    }
+    Ok(Invoice {
+        id: crate::domain::InvoiceId(0),
+        number: number.to_string(),
+        party: PartyId(0),
+        kind,
+        issue_date,
+        due_date,
+        amount,
+        currency,
+        notes,
+        void,
+    })
 }
 
 /// Builds payments.
@@ -510,56 +570,19 @@ impl RowSink for PaymentSink<'_> {
     }
 
     fn row(&mut self, line: u64, c: &[&str]) -> Result<(), ImportError> {
-        let ctx = &self.ctx;
-        let date = date(c[pay::DATE], "date").map_err(|m| ctx.err(line, "date", m))?;
-        let direction: Direction =
-            word(c[pay::DIRECTION], "direction").map_err(|m| ctx.err(line, "direction", m))?;
-        let amount = positive_amount(c[pay::AMOUNT]).map_err(|m| ctx.err(line, "amount", m))?;
-        let currency: Currency =
-            word(c[pay::CURRENCY], "currency").map_err(|m| ctx.err(line, "currency", m))?;
-        check_fits(c[pay::AMOUNT], amount, currency).map_err(|m| ctx.err(line, "amount", m))?;
-        let method = if c[pay::METHOD].trim().is_empty() {
-            Method::Other
-        } else {
-            c[pay::METHOD]
-                .parse::<Method>()
-                .map_err(|e| ctx.err(line, "method", e.to_string()))?
-        };
-        let allocations = allocations(ctx.ledger, ctx.text(c[pay::INVOICE]), amount, currency)
-            .map_err(|m| ctx.err(line, "invoice", m))?;
-        let reference = ctx.text(c[pay::REFERENCE]).to_string();
-        let notes = ctx.text(c[pay::NOTES]).to_string();
-        let party = self
+        let (mut p, check) = payment_row(&self.ctx, line, c)?;
+        p.party = self
             .parties
             .resolve(
-                ctx.text(c[pay::PARTY]),
-                PartyRole::for_direction(direction),
+                self.ctx.text(c[pay::PARTY]),
+                PartyRole::for_direction(p.direction),
                 &mut self.ctx.ids,
             )
             .map_err(|m| self.ctx.err(line, "party", m))?;
-        let p = Payment {
-            id: self.ctx.ids.next_payment(),
-            party,
-            direction,
-            amount,
-            currency,
-            date,
-            method,
-            reference,
-            notes,
-            allocations,
-        };
-        let ledger = self.ctx.ledger;
-        let checked = match p.allocations.as_slice() {
-            [] => Ok(()),
-            // the common case, without the bookkeeping of a split
-            [a] if a.amount <= p.amount => match ledger.invoice(a.invoice) {
-                Some(inv) => check_compatible(&p, inv),
-                None => p.validate(|id| ledger.invoice(id)),
-            },
-            _ => p.validate(|id| ledger.invoice(id)),
-        };
-        checked.map_err(|e| self.ctx.err(line, "invoice", e.to_string()))?;
+        p.id = self.ctx.ids.next_payment();
+        check
+            .finish(&p, self.ctx.ledger)
+            .map_err(|m| self.ctx.err(line, "invoice", m))?;
         self.payments.push(Change::PutPayment(p));
         Ok(())
     }
@@ -569,6 +592,363 @@ impl RowSink for PaymentSink<'_> {
         let (changes, new_parties) = with_parties(self.parties, self.payments);
         plan(self.ctx, changes, records, new_parties)
     }
+}
+
+/// The check of a payment's allocations that needs its party, made once the party is
+/// known.
+pub(crate) enum AllocCheck<'l> {
+    /// No allocations.
+    Nothing,
+    /// The common case, one allocation within the amount: compatible with `inv` when the
+    /// payment's party is `party`, and then `rest` is the outcome.
+    One {
+        inv: &'l Invoice,
+        party: PartyId,
+        rest: Result<(), String>,
+    },
+    /// A split: the full validation.
+    Validate,
+}
+
+impl AllocCheck<'_> {
+    fn finish(&self, p: &Payment, ledger: &Ledger) -> Result<(), String> {
+        match self {
+            AllocCheck::Nothing => Ok(()),
+            AllocCheck::One { inv, party, rest } => {
+                if p.party == *party {
+                    rest.clone()
+                } else {
+                    check_compatible(p, inv).map_err(|e| e.to_string())
+                }
+            }
+            AllocCheck::Validate => p
+                .validate(|id| ledger.invoice(id))
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// Every check of a payment row that depends on nothing but the row and the ledger, in
+/// the order of precedence of their messages; the allocations' check against the party
+/// is returned for the caller, who sets the payment's id and party.
+fn payment_row<'l>(
+    ctx: &Ctx<'l>,
+    line: u64,
+    c: &[&str],
+) -> Result<(Payment, AllocCheck<'l>), ImportError> {
+    let date = date(c[pay::DATE], "date").map_err(|m| ctx.err(line, "date", m))?;
+    let direction: Direction =
+        word(c[pay::DIRECTION], "direction").map_err(|m| ctx.err(line, "direction", m))?;
+    let amount = positive_amount(c[pay::AMOUNT]).map_err(|m| ctx.err(line, "amount", m))?;
+    let currency: Currency =
+        word(c[pay::CURRENCY], "currency").map_err(|m| ctx.err(line, "currency", m))?;
+    check_fits(c[pay::AMOUNT], amount, currency).map_err(|m| ctx.err(line, "amount", m))?;
+    let method = if c[pay::METHOD].trim().is_empty() {
+        Method::Other
+    } else {
+        c[pay::METHOD]
+            .parse::<Method>()
+            .map_err(|e| ctx.err(line, "method", e.to_string()))?
+    };
+    let allocations = allocations(ctx.ledger, ctx.text(c[pay::INVOICE]), amount, currency)
+        .map_err(|m| ctx.err(line, "invoice", m))?;
+    let reference = ctx.text(c[pay::REFERENCE]).to_string();
+    let notes = ctx.text(c[pay::NOTES]).to_string();
+    if ctx.text(c[pay::PARTY]).trim().is_empty() {
+        return Err(ctx.err(line, "party", "the party name is empty"));
+    }
+    let mut p = Payment {
+        id: crate::domain::PaymentId(0),
+        party: PartyId(0),
+        direction,
+        amount,
+        currency,
+        date,
+        method,
+        reference,
+        notes,
+        allocations,
+    };
+    let ledger = ctx.ledger;
+    let check = match p.allocations.as_slice() {
+        [] => AllocCheck::Nothing,
+        [a] if a.amount <= p.amount => match ledger.invoice(a.invoice) {
+            Some(inv) => {
+                p.party = inv.party;
+                let rest = check_compatible(&p, inv).map_err(|e| e.to_string());
+                AllocCheck::One {
+                    inv,
+                    party: inv.party,
+                    rest,
+                }
+            }
+            None => AllocCheck::Validate,
+        },
+        _ => AllocCheck::Validate,
+    };
+    Ok((p, check))
+}
+
+/// Party names met in one part of a file, by exact cell text, with the roles the rows
+/// use them in.
+#[derive(Default)]
+struct LocalParties {
+    by_raw: HashMap<Box<str>, u32, FastBuildHasher>,
+    names: Vec<(Box<str>, PartyRole)>,
+}
+
+impl LocalParties {
+    fn local(&mut self, raw: &str, role: PartyRole) -> u32 {
+        if let Some(&k) = self.by_raw.get(raw) {
+            let e = &mut self.names[k as usize].1;
+            *e = e.merge(role);
+            return k;
+        }
+        let k = self.names.len() as u32;
+        self.names.push((raw.into(), role));
+        self.by_raw.insert(raw.into(), k);
+        k
+    }
+}
+
+/// One part of a file read on its own: the rows in order, each with its line and party
+/// (as an index into `parties`), up to the first row refused by its own checks.
+pub(crate) struct Part<'c, 'l> {
+    ctx: &'c Ctx<'l>,
+    changes: Vec<Change>,
+    lines: Vec<u64>,
+    party_of: Vec<u32>,
+    checks: Vec<AllocCheck<'l>>,
+    parties: LocalParties,
+    /// With the refusal: the number to check for a repeat first (invoices).
+    repeat_first: Option<String>,
+}
+
+impl<'c, 'l> Part<'c, 'l> {
+    pub fn new(ctx: &'c Ctx<'l>, rows: usize) -> Self {
+        Part {
+            ctx,
+            changes: Vec::with_capacity(rows),
+            lines: Vec::with_capacity(rows),
+            party_of: Vec::with_capacity(rows),
+            checks: Vec::new(),
+            parties: LocalParties::default(),
+            repeat_first: None,
+        }
+    }
+
+    /// The invoice row on `line`; an error stops the part.
+    pub fn invoice(&mut self, line: u64, c: &[&str]) -> Result<(), ImportError> {
+        let invoice = invoice_row(self.ctx, line, c).map_err(|e| {
+            self.repeat_first = e.number;
+            e.err
+        })?;
+        let role = PartyRole::for_direction(invoice.kind.direction());
+        let k = self.parties.local(self.ctx.text(c[inv::PARTY]), role);
+        self.changes.push(Change::PutInvoice(invoice));
+        self.lines.push(line);
+        self.party_of.push(k);
+        Ok(())
+    }
+
+    /// The payment row on `line`; an error stops the part.
+    pub fn payment(&mut self, line: u64, c: &[&str]) -> Result<(), ImportError> {
+        let (p, check) = payment_row(self.ctx, line, c)?;
+        let role = PartyRole::for_direction(p.direction);
+        let k = self.parties.local(self.ctx.text(c[pay::PARTY]), role);
+        if self.checks.capacity() == 0 {
+            self.checks.reserve(self.changes.capacity());
+        }
+        self.changes.push(Change::PutPayment(p));
+        self.lines.push(line);
+        self.party_of.push(k);
+        self.checks.push(check);
+        Ok(())
+    }
+}
+
+/// A part read, with the error that stopped it.
+pub(crate) type PartResult<'c, 'l> = (Part<'c, 'l>, Option<ImportError>);
+
+/// The parties' changes, then every part's records, in one list.
+fn concat(front: Vec<Change>, parts: &mut [PartResult<'_, '_>]) -> Vec<Change> {
+    let n: usize = parts.iter().map(|(p, _)| p.changes.len()).sum();
+    let mut out = Vec::with_capacity(front.len() + n);
+    out.extend(front);
+    for (p, _) in parts.iter_mut() {
+        out.append(&mut p.changes);
+    }
+    out
+}
+
+/// The first repeated number (a row whose number an earlier row has), searched in two
+/// halves of the numbers (by hash) on two threads.
+struct Repeat<'p> {
+    /// Part and row in it (the row after the last is the part's refused row).
+    at: (usize, usize),
+    number: &'p str,
+    line: u64,
+    first: u64,
+}
+
+fn first_repeat<'p>(parts: &'p [PartResult<'_, '_>], half: u64) -> Option<Repeat<'p>> {
+    use std::hash::BuildHasher;
+    let hasher = FastBuildHasher::default();
+    let total: usize = parts.iter().map(|(p, _)| p.changes.len()).sum();
+    let mut seen: HashMap<&str, u64, FastBuildHasher> =
+        HashMap::with_capacity_and_hasher(total / 2 + 16, FastBuildHasher::default());
+    for (k, (part, err)) in parts.iter().enumerate() {
+        let rows = part
+            .changes
+            .iter()
+            .zip(&part.lines)
+            .filter_map(|(c, &l)| match c {
+                Change::PutInvoice(i) => Some((i.number.as_str(), l)),
+                _ => None,
+            });
+        let refused = match (err, &part.repeat_first) {
+            (Some(e), Some(n)) => Some((n.as_str(), e.line)),
+            _ => None,
+        };
+        for (r, (number, line)) in rows.chain(refused).enumerate() {
+            if hasher.hash_one(number) & 1 != half {
+                continue;
+            }
+            match seen.entry(number) {
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    return Some(Repeat {
+                        at: (k, r),
+                        number,
+                        line,
+                        first: *o.get(),
+                    })
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(line);
+                }
+            }
+        }
+        if err.is_some() {
+            break;
+        }
+    }
+    None
+}
+
+/// The error the rows read one by one would stop at, if any.
+fn first_refusal(ctx: &Ctx<'_>, parts: &[PartResult<'_, '_>]) -> Option<ImportError> {
+    let (a, b) = std::thread::scope(|s| {
+        let other = s.spawn(|| first_repeat(parts, 1));
+        let mine = first_repeat(parts, 0);
+        (
+            mine,
+            other
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        )
+    });
+    let repeat = match (a, b) {
+        (Some(a), Some(b)) => Some(if a.at < b.at { a } else { b }),
+        (a, b) => a.or(b),
+    };
+    // the part stopped by an error, and where in it
+    let refused = parts
+        .iter()
+        .enumerate()
+        .find_map(|(k, (p, e))| e.as_ref().map(|e| ((k, p.changes.len()), e)));
+    match (repeat, refused) {
+        (Some(r), Some((at, _))) if r.at <= at => Some(twice(ctx, r.number, r.line, r.first)),
+        (Some(r), None) => Some(twice(ctx, r.number, r.line, r.first)),
+        (_, Some((_, e))) => Some(e.clone()),
+        (None, None) => None,
+    }
+}
+
+/// Joins invoice parts read apart into the plan the rows read one by one would give,
+/// with the same first error.
+pub(crate) fn merge_invoices(
+    ctx: Ctx<'_>,
+    mut parts: Vec<PartResult<'_, '_>>,
+) -> Result<ImportPlan, ImportError> {
+    // Repeated numbers first: the only check left that may refuse a row.
+    if let Some(e) = first_refusal(&ctx, &parts) {
+        return Err(e);
+    }
+    let mut ctx = ctx;
+    let mut resolver = PartyResolver::new(ctx.ledger);
+    let mut records = 0;
+    for (part, _) in parts.iter_mut() {
+        let mut ids: Vec<Option<PartyId>> = vec![None; part.parties.names.len()];
+        for (c, (&k, &line)) in part
+            .changes
+            .iter_mut()
+            .zip(part.party_of.iter().zip(&part.lines))
+        {
+            let Change::PutInvoice(i) = c else { continue };
+            i.party = match ids[k as usize] {
+                Some(id) => id,
+                None => {
+                    let (raw, role) = &part.parties.names[k as usize];
+                    let id = resolver
+                        .resolve(raw, *role, &mut ctx.ids)
+                        .map_err(|m| ctx.err(line, "party", m))?;
+                    ids[k as usize] = Some(id);
+                    id
+                }
+            };
+            i.id = ctx.ids.next_invoice();
+            records += 1;
+        }
+    }
+    let mut front = Vec::new();
+    let new_parties = resolver.finish(&mut front);
+    let changes = concat(front, &mut parts);
+    Ok(plan(ctx, changes, records, new_parties))
+}
+
+/// Joins payment parts read apart into the plan the rows read one by one would give,
+/// with the same first error.
+pub(crate) fn merge_payments(
+    ctx: Ctx<'_>,
+    mut parts: Vec<PartResult<'_, '_>>,
+) -> Result<ImportPlan, ImportError> {
+    let mut ctx = ctx;
+    let ledger = ctx.ledger;
+    let mut resolver = PartyResolver::new(ledger);
+    let mut records = 0;
+    for (part, err) in parts.iter_mut() {
+        let mut ids: Vec<Option<PartyId>> = vec![None; part.parties.names.len()];
+        for (c, ((&k, &line), check)) in part
+            .changes
+            .iter_mut()
+            .zip(part.party_of.iter().zip(&part.lines).zip(&part.checks))
+        {
+            let Change::PutPayment(p) = c else { continue };
+            p.party = match ids[k as usize] {
+                Some(id) => id,
+                None => {
+                    let (raw, role) = &part.parties.names[k as usize];
+                    let id = resolver
+                        .resolve(raw, *role, &mut ctx.ids)
+                        .map_err(|m| ctx.err(line, "party", m))?;
+                    ids[k as usize] = Some(id);
+                    id
+                }
+            };
+            p.id = ctx.ids.next_payment();
+            check
+                .finish(p, ledger)
+                .map_err(|m| ctx.err(line, "invoice", m))?;
+            records += 1;
+        }
+        if let Some(err) = err.take() {
+            return Err(err);
+        }
+    }
+    let mut front = Vec::new();
+    let new_parties = resolver.finish(&mut front);
+    let changes = concat(front, &mut parts);
+    Ok(plan(ctx, changes, records, new_parties))
 }
 
 /// Builds parties from `parties.csv`.
