@@ -770,12 +770,19 @@ impl<'c, 'l> Part<'c, 'l> {
 /// A part read, with the error that stopped it.
 pub(crate) type PartResult<'c, 'l> = (Part<'c, 'l>, Option<ImportError>);
 
-/// The parties' changes, then every part's records, in one list.
+/// The parties' changes, then every part's records, in one list: the first part's own
+/// (grown in place; a large list is remapped, not copied), the others appended.
 fn concat(front: Vec<Change>, parts: &mut [PartResult<'_, '_>]) -> Vec<Change> {
     let n: usize = parts.iter().map(|(p, _)| p.changes.len()).sum();
-    let mut out = Vec::with_capacity(front.len() + n);
-    out.extend(front);
-    for (p, _) in parts.iter_mut() {
+    let Some(((first, _), rest)) = parts.split_first_mut() else {
+        return front;
+    };
+    let mut out = std::mem::take(&mut first.changes);
+    out.reserve(front.len() + n - out.len());
+    if !front.is_empty() {
+        out.splice(0..0, front);
+    }
+    for (p, _) in rest {
         out.append(&mut p.changes);
     }
     out
