@@ -72,7 +72,14 @@ pub fn read_invoices_bytes(
     ledger: &Ledger,
     ids: &mut IdSeq,
 ) -> Result<ImportPlan, ImportError> {
-    read_invoices_parts(bytes, source_name, ledger, ids, parts_for(bytes.len()))
+    read_own_parts(
+        bytes,
+        source_name,
+        ledger,
+        ids,
+        parts_for(bytes.len()),
+        OwnRows::Invoices,
+    )
 }
 
 /// Like [`read_payments`] (the same plan or the same first error) for a file in memory,
@@ -83,7 +90,14 @@ pub fn read_payments_bytes(
     ledger: &Ledger,
     ids: &mut IdSeq,
 ) -> Result<ImportPlan, ImportError> {
-    read_payments_parts(bytes, source_name, ledger, ids, parts_for(bytes.len()))
+    read_own_parts(
+        bytes,
+        source_name,
+        ledger,
+        ids,
+        parts_for(bytes.len()),
+        OwnRows::Payments,
+    )
 }
 
 /// Below this size a file is read on one thread.
@@ -96,49 +110,44 @@ fn parts_for(len: usize) -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
 }
 
-fn read_invoices_parts(
-    bytes: &[u8],
-    source_name: &str,
-    ledger: &Ledger,
-    ids: &mut IdSeq,
-    parts: usize,
-) -> Result<ImportPlan, ImportError> {
-    let ctx = Ctx::new(source_name, ledger, ids, true);
-    let read = read_parts(
-        bytes,
-        source_name,
-        &INVOICES,
-        parts,
-        |rows| Part::new(&ctx, rows),
-        Part::invoice,
-    )?;
-    let plan = match read {
-        Some(parts) => merge_invoices(ctx.again(), parts)?,
-        None => return read_invoices(bytes, source_name, ledger, ids),
-    };
-    *ids = plan.changes.ids.unwrap_or(*ids);
-    Ok(plan)
+/// The own layouts that can be read in parts.
+#[derive(Clone, Copy)]
+enum OwnRows {
+    Invoices,
+    Payments,
 }
 
-fn read_payments_parts(
+/// Reads an own invoices or payments file in up to `parts` pieces, joined into the plan
+/// reading it in one go gives (or read in one go when it is not worth cutting).
+fn read_own_parts(
     bytes: &[u8],
     source_name: &str,
     ledger: &Ledger,
     ids: &mut IdSeq,
     parts: usize,
+    kind: OwnRows,
 ) -> Result<ImportPlan, ImportError> {
     let ctx = Ctx::new(source_name, ledger, ids, true);
+    let schema = match kind {
+        OwnRows::Invoices => &INVOICES,
+        OwnRows::Payments => &PAYMENTS,
+    };
     let read = read_parts(
         bytes,
         source_name,
-        &PAYMENTS,
+        schema,
         parts,
         |rows| Part::new(&ctx, rows),
-        Part::payment,
+        |part, line, cells| match kind {
+            OwnRows::Invoices => part.invoice(line, cells),
+            OwnRows::Payments => part.payment(line, cells),
+        },
     )?;
-    let plan = match read {
-        Some(parts) => merge_payments(ctx.again(), parts)?,
-        None => return read_payments(bytes, source_name, ledger, ids),
+    let plan = match (read, kind) {
+        (Some(parts), OwnRows::Invoices) => merge_invoices(ctx.again(), parts)?,
+        (Some(parts), OwnRows::Payments) => merge_payments(ctx.again(), parts)?,
+        (None, OwnRows::Invoices) => return read_invoices(bytes, source_name, ledger, ids),
+        (None, OwnRows::Payments) => return read_payments(bytes, source_name, ledger, ids),
     };
     *ids = plan.changes.ids.unwrap_or(*ids);
     Ok(plan)
@@ -402,7 +411,7 @@ fn read_parts<P: Send>(
     schema: &'static Schema,
     parts: usize,
     make: impl Fn(usize) -> P + Sync,
-    row: fn(&mut P, u64, &[&str]) -> Result<(), ImportError>,
+    row: impl Fn(&mut P, u64, &[&str]) -> Result<(), ImportError> + Sync,
 ) -> Result<Option<Vec<PartRead<P>>>, ImportError> {
     if parts < 2 {
         return Ok(None);
@@ -438,6 +447,7 @@ fn read_parts<P: Send>(
     };
     let map = &map;
     let make = &make;
+    let row = &row;
     let out = std::thread::scope(|s| {
         let handles: Vec<_> = cuts
             .iter()
@@ -496,16 +506,7 @@ fn read_rows<R: Read>(
             return Ok(());
         }
         if rec.len() != width {
-            return Err(ImportError::new(
-                source,
-                line,
-                None,
-                format!(
-                    "wrong number of fields: {} instead of {} (as in the header)",
-                    rec.len(),
-                    width
-                ),
-            ));
+            return Err(ImportError::wrong_width(source, line, rec.len(), width));
         }
         let mut cells = [""; MAX_COLUMNS];
         for (field, &slot) in rec.iter().zip(map) {
@@ -968,7 +969,7 @@ mod tests {
         let empty = Ledger::new();
         let plan = both_ways(
             |t, ids| read_invoices(t, "i.csv", &empty, ids),
-            |t, ids, n| read_invoices_parts(t, "i.csv", &empty, ids, n),
+            |t, ids, n| read_own_parts(t, "i.csv", &empty, ids, n, OwnRows::Invoices),
             inv.as_bytes(),
         )
         .unwrap();
@@ -978,7 +979,8 @@ mod tests {
         let mut ids = plan.changes.ids.unwrap();
         let pay = payments_csv(500, 400);
         let plan_seq = read_payments(pay.as_bytes(), "p.csv", &l, &mut ids.clone()).unwrap();
-        let plan_par = read_payments_parts(pay.as_bytes(), "p.csv", &l, &mut ids, 3).unwrap();
+        let plan_par =
+            read_own_parts(pay.as_bytes(), "p.csv", &l, &mut ids, 3, OwnRows::Payments).unwrap();
         assert_eq!(plan_seq.records, 500);
         assert!(plan_seq.new_parties > 0);
         let mut a = l.clone();
@@ -988,7 +990,7 @@ mod tests {
         assert_eq!(export(&a), export(&b));
         both_ways(
             |t, ids| read_payments(t, "p.csv", &l, ids),
-            |t, ids, n| read_payments_parts(t, "p.csv", &l, ids, n),
+            |t, ids, n| read_own_parts(t, "p.csv", &l, ids, n, OwnRows::Payments),
             pay.as_bytes(),
         )
         .unwrap();
@@ -1040,7 +1042,7 @@ mod tests {
                 let text = replace_row(&replace_row(&good, r2, bad2), r1, bad1);
                 let e = both_ways(
                     |t, ids| read_invoices(t, "i.csv", &empty, ids),
-                    |t, ids, n| read_invoices_parts(t, "i.csv", &empty, ids, n),
+                    |t, ids, n| read_own_parts(t, "i.csv", &empty, ids, n, OwnRows::Invoices),
                     text.as_bytes(),
                 )
                 .unwrap_err();
@@ -1082,7 +1084,7 @@ mod tests {
                 let text = replace_row(&replace_row(&pay, r2, bad2), r1, bad1);
                 let e = both_ways(
                     |t, ids| read_payments(t, "p.csv", &l, ids),
-                    |t, ids, n| read_payments_parts(t, "p.csv", &l, ids, n),
+                    |t, ids, n| read_own_parts(t, "p.csv", &l, ids, n, OwnRows::Payments),
                     text.as_bytes(),
                 )
                 .unwrap_err();

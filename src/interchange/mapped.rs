@@ -356,15 +356,11 @@ pub fn read(
         }
         out.rows += 1;
         if rec.len() != layout.width {
-            out.error(ImportError::new(
+            out.error(ImportError::wrong_width(
                 source,
                 line,
-                None,
-                format!(
-                    "wrong number of fields: {} instead of {} (as in the header)",
-                    rec.len(),
-                    layout.width
-                ),
+                rec.len(),
+                layout.width,
             ));
             continue;
         }

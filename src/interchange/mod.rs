@@ -71,6 +71,16 @@ impl ImportError {
             message: message.into(),
         }
     }
+
+    /// A row at `line` with `got` fields where the header has `want`.
+    pub fn wrong_width(source_name: &str, line: u64, got: usize, want: usize) -> Self {
+        Self::new(
+            source_name,
+            line,
+            None,
+            format!("wrong number of fields: {got} instead of {want} (as in the header)"),
+        )
+    }
 }
 
 /// What an import would do: the changes to apply atomically, and counts for the user.

@@ -698,6 +698,27 @@ struct LocalParties {
 }
 
 impl LocalParties {
+    /// The import-wide party of this part's `k`th name, resolved the first time it is
+    /// met (kept in `resolved`, one slot per name).
+    fn resolve(
+        &self,
+        k: u32,
+        resolved: &mut [Option<PartyId>],
+        resolver: &mut PartyResolver<'_>,
+        ctx: &mut Ctx<'_>,
+        line: u64,
+    ) -> Result<PartyId, ImportError> {
+        if let Some(id) = resolved[k as usize] {
+            return Ok(id);
+        }
+        let (raw, role) = &self.names[k as usize];
+        let id = resolver
+            .resolve(raw, *role, &mut ctx.ids)
+            .map_err(|m| ctx.err(line, "party", m))?;
+        resolved[k as usize] = Some(id);
+        Ok(id)
+    }
+
     fn local(&mut self, raw: &str, role: PartyRole) -> u32 {
         if let Some(&k) = self.by_raw.get(raw) {
             let e = &mut self.names[k as usize].1;
@@ -892,17 +913,9 @@ pub(crate) fn merge_invoices(
             .zip(part.party_of.iter().zip(&part.lines))
         {
             let Change::PutInvoice(i) = c else { continue };
-            i.party = match ids[k as usize] {
-                Some(id) => id,
-                None => {
-                    let (raw, role) = &part.parties.names[k as usize];
-                    let id = resolver
-                        .resolve(raw, *role, &mut ctx.ids)
-                        .map_err(|m| ctx.err(line, "party", m))?;
-                    ids[k as usize] = Some(id);
-                    id
-                }
-            };
+            i.party = part
+                .parties
+                .resolve(k, &mut ids, &mut resolver, &mut ctx, line)?;
             i.id = ctx.ids.next_invoice();
             records += 1;
         }
@@ -931,17 +944,9 @@ pub(crate) fn merge_payments(
             .zip(part.party_of.iter().zip(&part.lines).zip(&part.checks))
         {
             let Change::PutPayment(p) = c else { continue };
-            p.party = match ids[k as usize] {
-                Some(id) => id,
-                None => {
-                    let (raw, role) = &part.parties.names[k as usize];
-                    let id = resolver
-                        .resolve(raw, *role, &mut ctx.ids)
-                        .map_err(|m| ctx.err(line, "party", m))?;
-                    ids[k as usize] = Some(id);
-                    id
-                }
-            };
+            p.party = part
+                .parties
+                .resolve(k, &mut ids, &mut resolver, &mut ctx, line)?;
             p.id = ctx.ids.next_payment();
             check
                 .finish(p, ledger)
