@@ -158,6 +158,15 @@ pub fn check_salvage(s: Salvage) -> Vec<Problem> {
     let ids = s.ids.unwrap_or_default();
     let l = Ledger::from_records(s.parties, s.invoices, s.payments);
     out.extend(check_ledger(&l, counts, ids));
+    let mut follow_ups = s.follow_ups;
+    follow_ups.sort_unstable();
+    for id in follow_ups {
+        if l.invoice(id).is_none() {
+            out.push(Problem(format!(
+                "the follow-up of invoice {id} refers to missing invoice {id}"
+            )));
+        }
+    }
     out
 }
 

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use super::codec::{self, tag, CodecError};
 use super::{keys, Counts, Store, StoreError, SCHEMA_VERSION};
-use crate::domain::{IdSeq, Invoice, Party, Payment};
+use crate::domain::{IdSeq, Invoice, InvoiceId, Party, Payment};
 
 /// How many safety copies are kept per store.
 pub const KEEP: usize = 10;
@@ -243,6 +243,8 @@ pub struct Salvage {
     pub counts: Option<Counts>,
     /// The stored id counters, if they decode.
     pub ids: Option<IdSeq>,
+    /// The invoices that follow-up records are kept for (each must exist).
+    pub follow_ups: Vec<InvoiceId>,
 }
 
 impl Salvage {
@@ -319,7 +321,12 @@ fn decode_value(key: &[u8], v: &[u8], s: &mut Salvage) -> Result<(), CodecError>
             Ok(())
         }
         keys::FILTERS => codec::decode::<codec::FilterV1>(tag::FILTER_V1, v).map(drop),
-        keys::FOLLOW_UPS => super::reminders::decode_follow_up(v).map(drop),
+        keys::FOLLOW_UPS => {
+            // The load keys follow-ups by the invoice the record names.
+            let (invoice, _) = super::reminders::decode_follow_up(v)?;
+            s.follow_ups.push(invoice);
+            Ok(())
+        }
         b'm' => match key {
             keys::META_SCHEMA => codec::decode::<u32>(tag::SCHEMA_V1, v).map(drop),
             keys::META_IDS => {
