@@ -303,6 +303,23 @@ fn assert_refused_or_intact(
     what: &str,
     damage: impl Fn(&Path),
 ) {
+    refused_or_intact(dir, good, expected, what, damage, false)
+}
+
+/// Like [`assert_refused_or_intact`], for damage that leaves nothing to open: it must be
+/// refused.
+fn assert_refused(dir: &Path, good: &Path, expected: &str, what: &str, damage: impl Fn(&Path)) {
+    refused_or_intact(dir, good, expected, what, damage, true)
+}
+
+fn refused_or_intact(
+    dir: &Path,
+    good: &Path,
+    expected: &str,
+    what: &str,
+    damage: impl Fn(&Path),
+    must_refuse: bool,
+) {
     let db = dir.join(format!("damaged-{}", what.replace(' ', "-")));
     let _ = std::fs::remove_dir_all(&db);
     copy_dir(good, &db);
@@ -310,7 +327,7 @@ fn assert_refused_or_intact(
     copy_dir(&safety::safety_dir(good), &safety::safety_dir(&db));
     damage(&db);
     let o = paytrack(&db, &["export", "payments"]);
-    if o.status.success() {
+    if o.status.success() && !must_refuse {
         println!("{what}: opens, holds everything");
         let now = export_all(&db);
         assert_eq!(
@@ -385,6 +402,22 @@ fn snap_files(db: &Path) -> Vec<PathBuf> {
 
 /// Something done to a store's files.
 type Damage = Box<dyn Fn(&Path)>;
+
+/// Damage that deletes every file of a store but those named.
+fn keep_only(names: &'static [&'static str]) -> Damage {
+    Box::new(move |db: &Path| {
+        for e in std::fs::read_dir(db).unwrap() {
+            let e = e.unwrap();
+            if !names.contains(&e.file_name().to_string_lossy().as_ref()) {
+                if e.file_type().unwrap().is_dir() {
+                    std::fs::remove_dir_all(e.path()).unwrap();
+                } else {
+                    std::fs::remove_file(e.path()).unwrap();
+                }
+            }
+        }
+    })
+}
 
 #[test]
 fn damaged_stores_are_refused_never_taken_for_empty_ones() {
@@ -466,8 +499,108 @@ fn damaged_stores_are_refused_never_taken_for_empty_ones() {
     for (what, damage) in &cases {
         assert_refused_or_intact(dir.path(), &good, &expected, what, damage);
     }
+
+    // Damage that must be refused: sled's settings file overwritten or cut (sled's own
+    // error would talk of old sled versions), and directories whose data files are gone
+    // (what is left — `conf`, the marker, an empty directory, safety copies beside it —
+    // shows that a store was there).
+    let refused: Vec<(&str, Damage)> = vec![
+        (
+            "conf byte 10 flipped",
+            Box::new(|db| flip(&db.join("conf"), 10)),
+        ),
+        (
+            "conf truncated to 60",
+            Box::new(|db| truncate(&db.join("conf"), 60)),
+        ),
+        (
+            "conf garbage",
+            Box::new(|db| std::fs::write(db.join("conf"), [0xa5; 64]).unwrap()),
+        ),
+        ("only conf left", keep_only(&["conf"])),
+        ("only the marker left", keep_only(&[safety::MARKER])),
+        (
+            "conf and an empty db left",
+            Box::new(|db| {
+                keep_only(&["conf", "db"])(db);
+                truncate(&db.join("db"), 0);
+            }),
+        ),
+        ("an empty directory", keep_only(&[])),
+        (
+            "the directory removed",
+            Box::new(|db| std::fs::remove_dir_all(db).unwrap()),
+        ),
+    ];
+    for (what, damage) in &refused {
+        assert_refused(dir.path(), &good, &expected, what, damage);
+    }
+    // where nothing is left, the latest safety copy restores in place
+    for what in ["an empty directory", "the directory removed"] {
+        let db = dir
+            .path()
+            .join(format!("damaged-{}", what.replace(' ', "-")));
+        let latest = safety::latest_safety_copy(&db).unwrap();
+        let out = ok(&db, &["restore", latest.to_str().unwrap()]);
+        assert!(out.contains("restored"), "{what}: {out}");
+        assert_eq!(ok(&db, &["check"]), "", "{what}");
+        assert!(
+            !db.join(safety::CREATING).exists(),
+            "{what}: creation flag left"
+        );
+    }
     // the untouched store still opens
     assert_eq!(export_all(&good), expected);
+}
+
+/// A new store is created under a flag file: the files of a creation cut short (a
+/// process killed while sled wrote them, e.g. half a `conf`) are started afresh, while
+/// the same files without the flag are those of a store that lost its data.
+#[test]
+fn a_creation_cut_short_is_a_new_store_not_a_damaged_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good");
+    ok(&good, &["parties"]);
+    assert!(good.join(safety::MARKER).is_file());
+    assert!(
+        !good.join(safety::CREATING).exists(),
+        "flag removed once created"
+    );
+    let conf = std::fs::read(good.join("conf")).unwrap();
+    for (n, cut) in [0, 5, 20, conf.len() - 4, conf.len() - 1, conf.len()]
+        .into_iter()
+        .enumerate()
+    {
+        // what a process killed at that point leaves: the flag, `blobs`, part of `conf`,
+        // an empty data file
+        let db = dir.path().join(format!("cut-{n}"));
+        std::fs::create_dir(&db).unwrap();
+        std::fs::write(db.join(safety::CREATING), "").unwrap();
+        std::fs::create_dir(db.join("blobs")).unwrap();
+        std::fs::write(db.join("conf"), &conf[..cut]).unwrap();
+        std::fs::write(db.join("db"), "").unwrap();
+        assert_eq!(
+            ok(&db, &["payments"]).trim(),
+            "no payments",
+            "conf cut at {cut}"
+        );
+        assert!(db.join(safety::MARKER).is_file());
+        assert!(!db.join(safety::CREATING).exists());
+        ok(&db, &["add", "party", "--name", "Acme"]);
+        assert!(ok(&db, &["parties"]).contains("Acme"));
+        assert_eq!(ok(&db, &["check"]), "");
+        // without the flag, the same files are a store that lost its data
+        let lost = dir.path().join(format!("lost-{n}"));
+        std::fs::create_dir(&lost).unwrap();
+        std::fs::create_dir(lost.join("blobs")).unwrap();
+        std::fs::write(lost.join("conf"), &conf[..cut]).unwrap();
+        std::fs::write(lost.join("db"), "").unwrap();
+        let (_, err) = fails(&lost, &["payments"]);
+        assert!(
+            err.contains("damaged") && err.contains("paytrack check"),
+            "{err}"
+        );
+    }
 }
 
 /// A tmpfs mounted for the test, unmounted on drop.

@@ -855,6 +855,98 @@ pub fn read_safety_copy(file: &Path) -> Result<Vec<Entry>, SafetyError> {
     Ok(entries)
 }
 
+/// A file in a store directory while a new store is being created in it: sled's files
+/// beside it belong to a store that never held its schema record, not to a store that
+/// lost its data. Removed once the marker is written.
+pub const CREATING: &str = "paytrack-new-store";
+
+/// Whether a new store is being (or was, by a process killed meanwhile) created at `store`.
+pub(super) fn is_being_created(store: &Path) -> bool {
+    store.join(CREATING).is_file()
+}
+
+/// Whether `store` shows signs of having held a store: sled's files in it, or safety
+/// copies of it beside it. (The marker is read on its own, see [`read_marker`].)
+pub(super) fn held_a_store(store: &Path) -> bool {
+    holds_sled_files(store) || latest_safety_copy(store).is_some()
+}
+
+/// Whether the directory `store` holds any of sled's files.
+pub(super) fn holds_sled_files(store: &Path) -> bool {
+    std::fs::read_dir(store).is_ok_and(|rd| {
+        rd.flatten().any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name == "conf" || name == "db" || name == "blobs" || name.starts_with("snap.")
+        })
+    })
+}
+
+/// Flags `store` (an existing directory) as a store being created, durably.
+pub(super) fn begin_creation(store: &Path) -> io::Result<()> {
+    let mut f = create_private_file(&store.join(CREATING))?;
+    f.write_all(b"A new paytrack store is being created here.\n")?;
+    f.sync_all()?;
+    sync_dir(store)
+}
+
+/// Ends the creation of the store at `store` (once it has its schema record and marker):
+/// removes the flag, if there is one.
+pub(super) fn end_creation(store: &Path) -> io::Result<()> {
+    match std::fs::remove_file(store.join(CREATING)) {
+        Ok(()) => sync_dir(store),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes sled's files of a store whose creation was cut short (flagged by
+/// [`CREATING`], no marker), holding the data file's lock so that no process using
+/// them is disturbed: a lock held elsewhere is returned as the error (`WouldBlock`).
+pub(super) fn discard_unfinished_store(store: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let db = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(store.join("db"))?;
+    // SAFETY: flock on a descriptor this function owns; released when `db` is closed.
+    if unsafe { libc::flock(db.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    for e in std::fs::read_dir(store)?.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name == "blobs" {
+            std::fs::remove_dir_all(e.path())?;
+        } else if name == "conf" || name == "db" || name.starts_with("snap.") {
+            std::fs::remove_file(e.path())?;
+        }
+    }
+    sync_dir(store)?;
+    drop(db);
+    Ok(())
+}
+
+/// Prepares `store` to receive a restore: an absent or empty directory is created and
+/// flagged as a new store (see [`CREATING`]), so it may be created even where safety
+/// copies of an earlier store at that path remain. Anything else is left as it is, to
+/// be opened (or refused) as usual.
+pub fn prepare_new_store(store: &Path) -> io::Result<()> {
+    let empty = match std::fs::read_dir(store) {
+        Ok(mut rd) => rd.next().is_none(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => true,
+        Err(_) => false,
+    };
+    if !empty || read_marker(store).is_some() {
+        return Ok(());
+    }
+    super::restrict_umask();
+    super::create_private_dir(store)?;
+    begin_creation(store)
+}
+
 /// The marker line saying the store has held records.
 const HELD_RECORDS: &str = "held-records: yes";
 
