@@ -176,7 +176,10 @@ pub fn check_salvage(s: Salvage) -> Vec<Problem> {
 /// the store, that process runs the check (see [`crate::session::Session::check`]).
 pub fn run(db: &Path, repair: bool, out: &mut impl Write) -> anyhow::Result<()> {
     let session = match crate::session::Session::open(db) {
-        Ok(s) => s,
+        Ok(s) => {
+            crate::cli::announce(&s, &mut std::io::stderr());
+            s
+        }
         Err(crate::session::SessionError::Store(e)) => return refused(db, e, out),
         Err(e) => return Err(e.into()),
     };

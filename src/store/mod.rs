@@ -132,6 +132,8 @@ pub struct Store {
     write_lock: Mutex<()>,
     /// Bytes of blocks committed since the store was opened.
     written: AtomicU64,
+    /// What opening the store did that the user must be told (see [`Store::take_notes`]).
+    notes: Mutex<Vec<String>>,
 }
 
 /// Committed bytes after which dropping a [`Store`] settles it (see its `Drop`).
@@ -290,6 +292,7 @@ impl Store {
             path,
             write_lock: Mutex::new(()),
             written: AtomicU64::new(0),
+            notes: Mutex::new(Vec::new()),
         };
         store.check_schema(marker, held)?;
         safety::end_creation(&store.path).map_err(|source| StoreError::Io {
@@ -351,6 +354,20 @@ impl Store {
                 path: self.path.clone(),
             }),
         }
+    }
+
+    /// What opening the store did that the user must be told, once: where the safety copy
+    /// written before a schema migration went. The command line prints these on standard
+    /// error, the TUI in its status line.
+    pub fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notes.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub(crate) fn add_note(&self, note: String) {
+        self.notes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(note);
     }
 
     /// The store's directory.

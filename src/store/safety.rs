@@ -113,10 +113,26 @@ impl std::fmt::Display for SafetyCopy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "safety copy of the store before {} written to {} (restore it with `paytrack --db NEW_DIR restore FILE`)",
+            "safety copy of the store before {} written to {}{RESTORE_ADVICE}",
             self.reason,
             self.path.display()
         )
+    }
+}
+
+/// What the end of a [`SafetyCopy`]'s description says.
+const RESTORE_ADVICE: &str = " (restore it with `paytrack --db NEW_DIR restore FILE`)";
+
+/// A safety copy's description (its `Display`, as a session passes it on) shortened for
+/// a status line: `safety copy before REASON: PATH`. Other text is returned as it is.
+pub fn short_note(description: &str) -> String {
+    let short = description
+        .strip_prefix("safety copy of the store before ")
+        .and_then(|rest| rest.strip_suffix(RESTORE_ADVICE))
+        .and_then(|rest| rest.split_once(" written to "));
+    match short {
+        Some((reason, path)) => format!("safety copy before {reason}: {path}"),
+        None => description.to_string(),
     }
 }
 
@@ -684,7 +700,8 @@ impl Store {
             steps.push(m);
             v += 1;
         }
-        self.safety_copy(&format!("migration from schema {found}"))
+        let copy = self
+            .safety_copy(&format!("migration from schema {found}"))
             .map_err(|e| match e {
                 SafetyError::Store(e) => e,
                 SafetyError::Io { path, error } => StoreError::Io {
@@ -696,6 +713,9 @@ impl Store {
                     source: io::Error::other(other.to_string()),
                 },
             })?;
+        if let Some(copy) = copy {
+            self.add_note(copy.to_string());
+        }
         for m in steps {
             (m.run)(self)?;
         }
@@ -1047,10 +1067,35 @@ mod tests {
         assert_eq!(copies.len(), 1, "{copies:?}");
         assert!(copies[0].to_string_lossy().contains("migration"));
         assert_eq!(store.payments().unwrap().len(), 10);
+        // the copy is announced, once
+        let notes = store.take_notes();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains(&copies[0].display().to_string())
+                && notes[0].contains("before migration from schema 0"),
+            "{notes:?}"
+        );
+        assert!(store.take_notes().is_empty());
         drop(store);
-        // migrated once: the next open writes no copy
-        drop(Store::open(&dir).unwrap());
+        // migrated once: the next open writes no copy and has nothing to say
+        let again = Store::open(&dir).unwrap();
+        assert!(again.take_notes().is_empty());
+        drop(again);
         assert_eq!(safety_copies(&dir).len(), 1);
+    }
+
+    #[test]
+    fn a_copy_is_described_in_short_for_the_status_line() {
+        let c = SafetyCopy {
+            path: PathBuf::from("/data/store.safety/20261203T100000.000000000Z-undo.ptsafe"),
+            reason: "undo".into(),
+            bytes: 10,
+        };
+        assert_eq!(
+            short_note(&c.to_string()),
+            "safety copy before undo: /data/store.safety/20261203T100000.000000000Z-undo.ptsafe"
+        );
+        assert_eq!(short_note("something else"), "something else");
     }
 
     #[test]
