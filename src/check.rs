@@ -158,6 +158,15 @@ pub fn check_salvage(s: Salvage) -> Vec<Problem> {
     let ids = s.ids.unwrap_or_default();
     let l = Ledger::from_records(s.parties, s.invoices, s.payments);
     out.extend(check_ledger(&l, counts, ids));
+    let mut follow_ups = s.follow_ups;
+    follow_ups.sort_unstable();
+    for id in follow_ups {
+        if l.invoice(id).is_none() {
+            out.push(Problem(format!(
+                "the follow-up of invoice {id} refers to missing invoice {id}"
+            )));
+        }
+    }
     out
 }
 
@@ -167,7 +176,10 @@ pub fn check_salvage(s: Salvage) -> Vec<Problem> {
 /// the store, that process runs the check (see [`crate::session::Session::check`]).
 pub fn run(db: &Path, repair: bool, out: &mut impl Write) -> anyhow::Result<()> {
     let session = match crate::session::Session::open(db) {
-        Ok(s) => s,
+        Ok(s) => {
+            crate::cli::announce(&s, &mut std::io::stderr());
+            s
+        }
         Err(crate::session::SessionError::Store(e)) => return refused(db, e, out),
         Err(e) => return Err(e.into()),
     };

@@ -448,6 +448,13 @@ pub fn delete_party(l: &Ledger, id: PartyId, force: bool) -> Result<ChangeSet, O
     let mut set = ChangeSet::new();
     set.changes
         .extend(payments.into_iter().map(Change::DeletePayment));
+    // an invoice's follow-up goes with it (it would refer to a missing invoice)
+    set.changes.extend(
+        invoices
+            .iter()
+            .filter(|i| l.follow_up(**i).is_some())
+            .map(|i| Change::DeleteFollowUp(*i)),
+    );
     set.changes
         .extend(invoices.into_iter().map(Change::DeleteInvoice));
     set.push(Change::DeleteParty(id));

@@ -1,5 +1,7 @@
 //! Bad input, fuzzed: parsers and the record decoder never panic, never allocate without
-//! bound, and answer with an error instead.
+//! bound, and answer with an error instead — for the own CSV files, the filter language
+//! and amounts, a clear one: a message naming the place (`file:line`, the offending
+//! term, the input), and for the importers nothing created.
 
 use paytrack::domain::ledger::Ledger;
 use paytrack::domain::{self, IdSeq};
@@ -36,13 +38,143 @@ fn read_statement(bytes: &[u8]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+const PAYMENTS_HEADER: &str = "date,party,direction,amount,currency,method,reference,invoice,notes";
+const INVOICES_HEADER: &str = "number,party,kind,issue_date,due_date,amount,currency,notes";
+
+/// Which of paytrack's own CSV files.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Own {
+    Payments,
+    Invoices,
+}
+
+/// A valid row `i` of `kind` (numbers and references unique per row).
+fn good_row(kind: Own, i: usize) -> Vec<String> {
+    match kind {
+        Own::Payments => vec![
+            "2026-11-30".into(),
+            format!("Party {}", i % 3),
+            "in".into(),
+            format!("{}.25", i + 1),
+            "EUR".into(),
+            "card".into(),
+            format!("REF-{i}"),
+            String::new(),
+            "a note".into(),
+        ],
+        Own::Invoices => vec![
+            format!("INV-{i:04}"),
+            format!("Party {}", i % 3),
+            "receivable".into(),
+            "2026-11-01".into(),
+            "2026-12-01".into(),
+            format!("{}.50", i + 1),
+            "EUR".into(),
+            String::new(),
+        ],
+    }
+}
+
+/// Reads `text` as `kind` (streamed and in parts, which must agree): a plan, or an error
+/// `fuzz.csv:LINE: ...` with a message, at a line of the file (at `expect`'s line, naming
+/// its field when it names one), that takes no ids: nothing is created.
+fn own_import_plans_or_names_the_line(
+    text: &str,
+    kind: Own,
+    expect: Option<(u64, &str)>,
+) -> Result<(), TestCaseError> {
+    let ledger = Ledger::new();
+    let mut ids = IdSeq::default();
+    let mut ids_parts = IdSeq::default();
+    let (streamed, parts) = match kind {
+        Own::Payments => (
+            csv_own::read_payments(text.as_bytes(), "fuzz.csv", &ledger, &mut ids),
+            csv_own::read_payments_bytes(text.as_bytes(), "fuzz.csv", &ledger, &mut ids_parts),
+        ),
+        Own::Invoices => (
+            csv_own::read_invoices(text.as_bytes(), "fuzz.csv", &ledger, &mut ids),
+            csv_own::read_invoices_bytes(text.as_bytes(), "fuzz.csv", &ledger, &mut ids_parts),
+        ),
+    };
+    prop_assert_eq!(&streamed, &parts, "streamed and in parts differ");
+    let Err(e) = streamed else {
+        return Ok(());
+    };
+    let msg = e.to_string();
+    let prefix = format!("fuzz.csv:{}: ", e.line);
+    prop_assert!(msg.starts_with(&prefix), "{msg}");
+    prop_assert!(!e.message.trim().is_empty(), "no message: {msg}");
+    // physical lines: the header is line 1; an error at the end may name the line after
+    let lines = text.split('\n').count() as u64;
+    prop_assert!(
+        (2..=lines + 1).contains(&e.line),
+        "line {} of {lines}: {msg}",
+        e.line
+    );
+    if let Some(f) = &e.field {
+        prop_assert!(!f.is_empty(), "{msg}");
+    }
+    if let Some((line, field)) = expect {
+        prop_assert_eq!(e.line, line, "{}", msg);
+        if let Some(f) = &e.field {
+            prop_assert_eq!(f.as_str(), field, "{}", msg);
+        }
+    }
+    prop_assert_eq!(ids, IdSeq::default(), "a refused import took ids: {}", msg);
+    prop_assert_eq!(
+        ids_parts,
+        IdSeq::default(),
+        "a refused import took ids: {}",
+        msg
+    );
+    Ok(())
+}
+
+/// A filter parses, or its error has a message that names the offending term (quoting
+/// it, or its field name for an unknown field) and a span that marks that term.
+fn filter_parses_or_names_the_term(s: &str) -> Result<(), TestCaseError> {
+    let Err(e) = paytrack::query::parse(s) else {
+        return Ok(());
+    };
+    prop_assert!(!e.message.trim().is_empty(), "no message for {s:?}");
+    prop_assert!(
+        e.span.start < e.span.end && e.span.end <= s.len(),
+        "span {:?} outside {s:?}",
+        e.span
+    );
+    prop_assert!(
+        s.is_char_boundary(e.span.start) && s.is_char_boundary(e.span.end),
+        "span {:?} splits a character of {s:?}",
+        e.span
+    );
+    // a term starts after white space (an unclosed quote runs to the end of the text)
+    let term = &s[e.span.clone()];
+    prop_assert!(
+        !term.starts_with(char::is_whitespace)
+            && (e.span.start == 0 || s[..e.span.start].ends_with(char::is_whitespace)),
+        "span {:?} is not a term of {s:?}",
+        e.span
+    );
+    let field = term.trim_start_matches('-').split(':').next().unwrap_or("");
+    prop_assert!(
+        e.message.contains(&format!("'{term}'")) || e.message.contains(&format!("'{field}'")),
+        "{:?} does not name the term {term:?} of {s:?}",
+        e.message
+    );
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
     #[test]
-    fn amount_parsing_never_panics(s in "\\PC{0,40}") {
-        if let Ok(d) = domain::parse_amount(&s) {
-            prop_assert!(d >= rust_decimal::Decimal::ZERO);
+    fn amount_parsing_accepts_amounts_or_names_the_input(s in "\\PC{0,40}|[0-9. ]{0,12}") {
+        match domain::parse_amount(&s) {
+            Ok(d) => prop_assert!(d >= rust_decimal::Decimal::ZERO),
+            Err(e) => {
+                let msg = e.to_string();
+                prop_assert_eq!(msg, format!("'{s}' is not a decimal amount"));
+            }
         }
     }
 
@@ -82,17 +214,44 @@ proptest! {
     }
 
     #[test]
-    fn payments_csv_import_never_panics(body in "(\\PC|[,\"\\n\\r;=])*") {
-        let text = format!("date,party,direction,amount,currency,method,reference,invoice,notes\n{body}");
-        let mut ids = IdSeq::default();
-        let _ = csv_own::read_payments(text.as_bytes(), "fuzz.csv", &Ledger::new(), &mut ids);
+    fn payments_csv_import_plans_or_names_the_line(body in "(\\PC|[,\"\\n\\r;=])*") {
+        let text = format!("{PAYMENTS_HEADER}\n{body}");
+        own_import_plans_or_names_the_line(&text, Own::Payments, None)?;
     }
 
     #[test]
-    fn invoices_csv_import_never_panics(body in "(\\PC|[,\"\\n\\r])*") {
-        let text = format!("number,party,kind,issue_date,due_date,amount,currency,notes\n{body}");
-        let mut ids = IdSeq::default();
-        let _ = csv_own::read_invoices(text.as_bytes(), "fuzz.csv", &Ledger::new(), &mut ids);
+    fn invoices_csv_import_plans_or_names_the_line(body in "(\\PC|[,\"\\n\\r])*") {
+        let text = format!("{INVOICES_HEADER}\n{body}");
+        own_import_plans_or_names_the_line(&text, Own::Invoices, None)?;
+    }
+
+    /// Good rows and one row with a field replaced by junk: either the junk is
+    /// acceptable, or the error names that row's line (and its field, when it names one).
+    #[test]
+    fn a_bad_field_among_good_rows_is_named_by_its_line(
+        payments in any::<bool>(),
+        good_before in 0usize..40,
+        good_after in 0usize..5,
+        field in 0usize..9,
+        junk in "[^,\"\r\n]{0,12}",
+    ) {
+        let (kind, header, width) = if payments {
+            (Own::Payments, PAYMENTS_HEADER, 9)
+        } else {
+            (Own::Invoices, INVOICES_HEADER, 8)
+        };
+        let field = field % width;
+        let mut text = format!("{header}\n");
+        for i in 0..good_before + 1 + good_after {
+            let mut cells = good_row(kind, i);
+            if i == good_before {
+                cells[field] = junk.clone();
+            }
+            text.push_str(&cells.join(","));
+            text.push('\n');
+        }
+        let bad_line = good_before as u64 + 2;
+        own_import_plans_or_names_the_line(&text, kind, Some((bad_line, header.split(',').nth(field).unwrap())))?;
     }
 
     #[test]
@@ -143,8 +302,24 @@ proptest! {
     }
 
     #[test]
-    fn filter_parser_never_panics(s in "(\\PC|[:\"\\-<>=.])*") {
-        let _ = paytrack::query::parse(&s);
+    fn filter_parser_parses_or_names_the_offending_term(s in "(\\PC|[:\"\\-<>=.])*") {
+        filter_parses_or_names_the_term(&s)?;
+    }
+
+    /// Field terms with random values: most are errors, each naming its term.
+    #[test]
+    fn filter_field_terms_parse_or_name_the_offending_term(
+        before in "[a-z ]{0,8}",
+        neg in any::<bool>(),
+        field in prop::sample::select(vec![
+            "party", "status", "dir", "kind", "method", "currency", "invoice", "amount",
+            "date", "after", "before", "due", "stauts", "amout", "x",
+        ]),
+        value in "(\\PC|[:\"\\-<>=.,0-9])*",
+        after in "[a-z ]{0,8}",
+    ) {
+        let minus = if neg { "-" } else { "" };
+        filter_parses_or_names_the_term(&format!("{before} {minus}{field}:{value} {after}"))?;
     }
 }
 

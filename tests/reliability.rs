@@ -303,6 +303,23 @@ fn assert_refused_or_intact(
     what: &str,
     damage: impl Fn(&Path),
 ) {
+    refused_or_intact(dir, good, expected, what, damage, false)
+}
+
+/// Like [`assert_refused_or_intact`], for damage that leaves nothing to open: it must be
+/// refused.
+fn assert_refused(dir: &Path, good: &Path, expected: &str, what: &str, damage: impl Fn(&Path)) {
+    refused_or_intact(dir, good, expected, what, damage, true)
+}
+
+fn refused_or_intact(
+    dir: &Path,
+    good: &Path,
+    expected: &str,
+    what: &str,
+    damage: impl Fn(&Path),
+    must_refuse: bool,
+) {
     let db = dir.join(format!("damaged-{}", what.replace(' ', "-")));
     let _ = std::fs::remove_dir_all(&db);
     copy_dir(good, &db);
@@ -310,7 +327,7 @@ fn assert_refused_or_intact(
     copy_dir(&safety::safety_dir(good), &safety::safety_dir(&db));
     damage(&db);
     let o = paytrack(&db, &["export", "payments"]);
-    if o.status.success() {
+    if o.status.success() && !must_refuse {
         println!("{what}: opens, holds everything");
         let now = export_all(&db);
         assert_eq!(
@@ -385,6 +402,22 @@ fn snap_files(db: &Path) -> Vec<PathBuf> {
 
 /// Something done to a store's files.
 type Damage = Box<dyn Fn(&Path)>;
+
+/// Damage that deletes every file of a store but those named.
+fn keep_only(names: &'static [&'static str]) -> Damage {
+    Box::new(move |db: &Path| {
+        for e in std::fs::read_dir(db).unwrap() {
+            let e = e.unwrap();
+            if !names.contains(&e.file_name().to_string_lossy().as_ref()) {
+                if e.file_type().unwrap().is_dir() {
+                    std::fs::remove_dir_all(e.path()).unwrap();
+                } else {
+                    std::fs::remove_file(e.path()).unwrap();
+                }
+            }
+        }
+    })
+}
 
 #[test]
 fn damaged_stores_are_refused_never_taken_for_empty_ones() {
@@ -466,8 +499,108 @@ fn damaged_stores_are_refused_never_taken_for_empty_ones() {
     for (what, damage) in &cases {
         assert_refused_or_intact(dir.path(), &good, &expected, what, damage);
     }
+
+    // Damage that must be refused: sled's settings file overwritten or cut (sled's own
+    // error would talk of old sled versions), and directories whose data files are gone
+    // (what is left — `conf`, the marker, an empty directory, safety copies beside it —
+    // shows that a store was there).
+    let refused: Vec<(&str, Damage)> = vec![
+        (
+            "conf byte 10 flipped",
+            Box::new(|db| flip(&db.join("conf"), 10)),
+        ),
+        (
+            "conf truncated to 60",
+            Box::new(|db| truncate(&db.join("conf"), 60)),
+        ),
+        (
+            "conf garbage",
+            Box::new(|db| std::fs::write(db.join("conf"), [0xa5; 64]).unwrap()),
+        ),
+        ("only conf left", keep_only(&["conf"])),
+        ("only the marker left", keep_only(&[safety::MARKER])),
+        (
+            "conf and an empty db left",
+            Box::new(|db| {
+                keep_only(&["conf", "db"])(db);
+                truncate(&db.join("db"), 0);
+            }),
+        ),
+        ("an empty directory", keep_only(&[])),
+        (
+            "the directory removed",
+            Box::new(|db| std::fs::remove_dir_all(db).unwrap()),
+        ),
+    ];
+    for (what, damage) in &refused {
+        assert_refused(dir.path(), &good, &expected, what, damage);
+    }
+    // where nothing is left, the latest safety copy restores in place
+    for what in ["an empty directory", "the directory removed"] {
+        let db = dir
+            .path()
+            .join(format!("damaged-{}", what.replace(' ', "-")));
+        let latest = safety::latest_safety_copy(&db).unwrap();
+        let out = ok(&db, &["restore", latest.to_str().unwrap()]);
+        assert!(out.contains("restored"), "{what}: {out}");
+        assert_eq!(ok(&db, &["check"]), "", "{what}");
+        assert!(
+            !db.join(safety::CREATING).exists(),
+            "{what}: creation flag left"
+        );
+    }
     // the untouched store still opens
     assert_eq!(export_all(&good), expected);
+}
+
+/// A new store is created under a flag file: the files of a creation cut short (a
+/// process killed while sled wrote them, e.g. half a `conf`) are started afresh, while
+/// the same files without the flag are those of a store that lost its data.
+#[test]
+fn a_creation_cut_short_is_a_new_store_not_a_damaged_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good");
+    ok(&good, &["parties"]);
+    assert!(good.join(safety::MARKER).is_file());
+    assert!(
+        !good.join(safety::CREATING).exists(),
+        "flag removed once created"
+    );
+    let conf = std::fs::read(good.join("conf")).unwrap();
+    for (n, cut) in [0, 5, 20, conf.len() - 4, conf.len() - 1, conf.len()]
+        .into_iter()
+        .enumerate()
+    {
+        // what a process killed at that point leaves: the flag, `blobs`, part of `conf`,
+        // an empty data file
+        let db = dir.path().join(format!("cut-{n}"));
+        std::fs::create_dir(&db).unwrap();
+        std::fs::write(db.join(safety::CREATING), "").unwrap();
+        std::fs::create_dir(db.join("blobs")).unwrap();
+        std::fs::write(db.join("conf"), &conf[..cut]).unwrap();
+        std::fs::write(db.join("db"), "").unwrap();
+        assert_eq!(
+            ok(&db, &["payments"]).trim(),
+            "no payments",
+            "conf cut at {cut}"
+        );
+        assert!(db.join(safety::MARKER).is_file());
+        assert!(!db.join(safety::CREATING).exists());
+        ok(&db, &["add", "party", "--name", "Acme"]);
+        assert!(ok(&db, &["parties"]).contains("Acme"));
+        assert_eq!(ok(&db, &["check"]), "");
+        // without the flag, the same files are a store that lost its data
+        let lost = dir.path().join(format!("lost-{n}"));
+        std::fs::create_dir(&lost).unwrap();
+        std::fs::create_dir(lost.join("blobs")).unwrap();
+        std::fs::write(lost.join("conf"), &conf[..cut]).unwrap();
+        std::fs::write(lost.join("db"), "").unwrap();
+        let (_, err) = fails(&lost, &["payments"]);
+        assert!(
+            err.contains("damaged") && err.contains("paytrack check"),
+            "{err}"
+        );
+    }
 }
 
 /// A tmpfs mounted for the test, unmounted on drop.
@@ -664,4 +797,228 @@ fn every_file_paytrack_writes_is_private_under_umask_022() {
         let want = if p.is_dir() { 0o700 } else { 0o600 };
         assert_eq!(mode(p), want, "{} is {:o}", p.display(), mode(p));
     }
+}
+
+mod broken_rules {
+    //! Stores whose records break the rules, built through the store API (which does not
+    //! check them, unlike the commands): `check` exits 1 and names each broken record.
+    use super::*;
+    use paytrack::domain::reminders::FollowUp;
+    use paytrack::domain::{
+        Allocation, Change, ChangeSet, Currency, Direction, IdSeq, Invoice, InvoiceId, InvoiceKind,
+        Method, Party, PartyId, PartyRole, Payment, PaymentId,
+    };
+    use paytrack::store::Store;
+    use time::macros::date;
+
+    fn party(id: u64, name: &str) -> Party {
+        Party {
+            id: PartyId(id),
+            name: name.into(),
+            role: PartyRole::Both,
+            email: String::new(),
+            terms_days: None,
+            notes: String::new(),
+        }
+    }
+
+    fn invoice(id: u64, number: &str, party: u64, kind: InvoiceKind, cur: Currency) -> Invoice {
+        Invoice {
+            id: InvoiceId(id),
+            number: number.into(),
+            party: PartyId(party),
+            kind,
+            issue_date: date!(2026 - 10 - 01),
+            due_date: date!(2026 - 10 - 31),
+            amount: "100".parse().unwrap(),
+            currency: cur,
+            notes: String::new(),
+            void: false,
+        }
+    }
+
+    /// Payment `id` of party 1, incoming, 50 EUR, with `allocs` (invoice id, amount).
+    fn payment(id: u64, allocs: &[(u64, &str)]) -> Payment {
+        Payment {
+            id: PaymentId(id),
+            party: PartyId(1),
+            direction: Direction::In,
+            amount: "50".parse().unwrap(),
+            currency: Currency::EUR,
+            date: date!(2026 - 11 - 02),
+            method: Method::BankTransfer,
+            reference: format!("REF-{id}"),
+            notes: String::new(),
+            allocations: allocs
+                .iter()
+                .map(|(i, a)| Allocation {
+                    invoice: InvoiceId(*i),
+                    amount: a.parse().unwrap(),
+                })
+                .collect(),
+        }
+    }
+
+    /// A sound store: Acme (1) and Beta (2); INV-R (Acme, receivable, EUR), INV-B (Beta),
+    /// INV-USD (Acme, USD), INV-P (Acme, payable); one payment of Acme paying INV-R.
+    fn sound() -> ChangeSet {
+        let mut set = ChangeSet::new();
+        set.push(Change::PutParty(party(1, "Acme")));
+        set.push(Change::PutParty(party(2, "Beta")));
+        for i in [
+            invoice(1, "INV-R", 1, InvoiceKind::Receivable, Currency::EUR),
+            invoice(2, "INV-B", 2, InvoiceKind::Receivable, Currency::EUR),
+            invoice(3, "INV-USD", 1, InvoiceKind::Receivable, Currency::USD),
+            invoice(4, "INV-P", 1, InvoiceKind::Payable, Currency::EUR),
+        ] {
+            set.push(Change::PutInvoice(i));
+        }
+        set.push(Change::PutPayment(payment(1, &[(1, "50")])));
+        set.ids = Some(IdSeq {
+            party: 100,
+            invoice: 100,
+            payment: 100,
+        });
+        set
+    }
+
+    /// A store holding the sound records, then `damage` committed on top of them.
+    fn store_with(dir: &Path, name: &str, damage: Vec<Change>) -> PathBuf {
+        let db = dir.join(name);
+        let store = Store::open(&db).unwrap();
+        store.commit(&sound()).unwrap();
+        if !damage.is_empty() {
+            let mut set = ChangeSet::new();
+            set.changes = damage;
+            store.commit(&set).unwrap();
+        }
+        drop(store);
+        db
+    }
+
+    #[test]
+    fn check_names_every_record_that_breaks_a_rule_or_refers_to_something_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = store_with(dir.path(), "sound", Vec::new());
+        assert_eq!(ok(&base, &["check"]), "", "the sound store passes");
+
+        let mut out_payment = payment(13, &[(4, "20")]);
+        out_payment.direction = Direction::Out;
+        out_payment.allocations[0].invoice = InvoiceId(1);
+        let mut homeless = payment(16, &[]);
+        homeless.party = PartyId(42);
+        let disputed = FollowUp {
+            disputed: true,
+            ..FollowUp::default()
+        };
+        let cases: Vec<(&str, Vec<Change>, &str)> = vec![
+            (
+                "another party's invoice",
+                vec![Change::PutPayment(payment(10, &[(2, "10")]))],
+                "payment 10: invoice INV-B belongs to another party",
+            ),
+            (
+                "another currency",
+                vec![Change::PutPayment(payment(11, &[(3, "10")]))],
+                "payment 11: invoice INV-USD is in USD, the payment in EUR",
+            ),
+            (
+                "an incoming payment paying a payable",
+                vec![Change::PutPayment(payment(12, &[(4, "10")]))],
+                "payment 12: invoice INV-P is payable",
+            ),
+            (
+                "an outgoing payment paying a receivable",
+                vec![Change::PutPayment(out_payment)],
+                "payment 13: invoice INV-R is receivable",
+            ),
+            (
+                "allocations above the payment",
+                vec![Change::PutPayment(payment(14, &[(1, "30"), (1, "30")]))],
+                "payment 14: allocations 60 exceed the amount 50",
+            ),
+            (
+                "an allocation to a missing invoice",
+                vec![Change::PutPayment(payment(15, &[(777, "10")]))],
+                "payment 15 is allocated to missing invoice 777",
+            ),
+            (
+                "a follow-up of a missing invoice",
+                vec![Change::PutFollowUp(InvoiceId(999_999), disputed)],
+                "the follow-up of invoice 999999 refers to missing invoice 999999",
+            ),
+            (
+                "a payment of a missing party",
+                vec![Change::PutPayment(homeless)],
+                "payment 16 refers to missing party 42",
+            ),
+            (
+                "an invoice of a missing party",
+                vec![Change::PutInvoice(invoice(
+                    5,
+                    "INV-LOST",
+                    43,
+                    InvoiceKind::Receivable,
+                    Currency::EUR,
+                ))],
+                "invoice INV-LOST refers to missing party 43",
+            ),
+            (
+                "a deleted party whose records stayed",
+                vec![Change::DeleteParty(PartyId(2))],
+                "invoice INV-B refers to missing party 2",
+            ),
+        ];
+        for (n, (what, damage, line)) in cases.into_iter().enumerate() {
+            let db = store_with(dir.path(), &format!("case-{n}"), damage);
+            let (out, err) = fails(&db, &["check"]);
+            assert!(
+                out.lines().any(|l| l.contains(line)),
+                "{what}: no line '{line}' in:\n{out}{err}"
+            );
+            assert_eq!(
+                out.lines().count(),
+                1,
+                "{what}: only the broken record is reported:\n{out}"
+            );
+            assert!(err.contains("1 problem(s) found"), "{what}: {err}");
+            // --repair cannot derive a fix for a broken rule: it says so and fixes nothing
+            let (out, _) = fails(&db, &["check", "--repair"]);
+            assert!(
+                !out.contains("repaired:") && out.contains(line),
+                "{what}: {out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn deleting_a_party_takes_its_invoices_follow_ups_with_them() {
+    use paytrack::domain::reminders::FollowUp;
+    use paytrack::domain::{Change, ChangeSet, InvoiceId};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store");
+    ok(
+        &db,
+        &[
+            "add", "invoice", "--number", "INV-1", "--party", "Beta", "--amount", "100",
+        ],
+    );
+    {
+        let store = paytrack::store::Store::open(&db).unwrap();
+        let id = store.invoices().unwrap()[0].id;
+        let mut set = ChangeSet::new();
+        set.push(Change::PutFollowUp(
+            id,
+            FollowUp {
+                disputed: true,
+                ..FollowUp::default()
+            },
+        ));
+        store.commit(&set).unwrap();
+        assert_eq!(id, InvoiceId(1));
+    }
+    assert_eq!(ok(&db, &["check"]), "");
+    ok(&db, &["delete", "party", "Beta", "--force"]);
+    assert_eq!(ok(&db, &["check"]), "", "no follow-up left behind");
 }

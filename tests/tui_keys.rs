@@ -671,7 +671,7 @@ fn edits_apply_to_a_copy_while_the_ledger_is_shared() {
 }
 
 #[test]
-fn deleting_parties_is_planned_off_the_ui_thread_and_refused_when_in_use() {
+fn deleting_parties_is_planned_off_the_ui_thread_and_asks_again_when_in_use() {
     let mut h = Harness::new(100, 30);
     h.keys("P");
     h.type_text("Lonely Ltd");
@@ -689,11 +689,28 @@ fn deleting_parties_is_planned_off_the_ui_thread_and_refused_when_in_use() {
         hint(&lines)
     );
     assert!(h.store.ledger().party_by_name("Lonely Ltd").is_none());
+    // a party with records: asked again, naming what would go with it; no keeps it
     let lines = h.keys("g g d y");
+    let screen = lines.join("\n");
     assert!(
-        hint(&lines).contains("has 4 invoice(s) and 3 payment(s)"),
+        screen.contains("party 'Acme Corp' has 4 invoice(s) and 3 payment(s)")
+            && screen.contains("all of them?"),
+        "{screen}"
+    );
+    h.keys("n");
+    assert!(h.app.confirm.is_none());
+    assert!(h.store.ledger().party_by_name("Acme Corp").is_some());
+    assert_eq!(h.store.ledger().payments().len(), 6);
+    assert!(h.store.safety_copies().is_empty());
+    // yes deletes them all, after a safety copy
+    let lines = h.keys("g g d y y");
+    assert!(h.store.ledger().party_by_name("Acme Corp").is_none());
+    assert_eq!(h.store.ledger().payments().len(), 3);
+    assert_eq!(h.store.safety_copies(), ["bulk delete"]);
+    assert!(
+        hint(&lines).contains("deleted party 'Acme Corp'")
+            && hint(&lines).contains("safety copy 1 before bulk delete"),
         "{}",
         hint(&lines)
     );
-    assert!(h.store.ledger().party_by_name("Acme Corp").is_some());
 }

@@ -47,6 +47,14 @@ pub struct Context {
     pub today: Date,
 }
 
+/// Writes the session's notes (see [`Session::take_notes`]) to `err`, one
+/// `paytrack: ...` line each.
+pub fn announce(session: &Session, err: &mut impl Write) {
+    for note in session.take_notes() {
+        let _ = writeln!(err, "paytrack: {}", crate::text::sanitize(&note));
+    }
+}
+
 /// How long a command keeps recomputing its change when other sessions keep committing
 /// first.
 const CONFLICT_RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(120);
@@ -54,8 +62,12 @@ const CONFLICT_RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(1
 impl Context {
     /// Opens the store: as its owner, or as a client of the paytrack process that owns
     /// it (see [`crate::session`]).
+    /// What opening the store did that the user must hear of (a safety copy before a
+    /// schema migration) is said on standard error.
     pub fn open(&self) -> Result<Session> {
-        Ok(Session::open(&self.db)?)
+        let session = Session::open(&self.db)?;
+        announce(&session, &mut std::io::stderr());
+        Ok(session)
     }
 
     /// Opens the store and loads everything.
@@ -365,7 +377,8 @@ fn open_tui(cli: &Cli, ctx: &Context) -> Result<()> {
     crate::tui::limit_malloc_arenas();
     // A session: other paytrack processes on this store go through this one (or this
     // one through theirs), and their commits show up in the open lists.
-    let store = std::sync::Arc::new(ctx.open()?);
+    // Not `ctx.open()`: what opening the store has to say goes to the status line.
+    let store = std::sync::Arc::new(Session::open(&ctx.db)?);
     crate::tui::run(crate::tui::TuiOptions {
         store,
         today: ctx.today,

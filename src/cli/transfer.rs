@@ -578,6 +578,10 @@ pub fn backup(ctx: &Context, file: &Path, out: &mut impl Write) -> Result<()> {
 
 /// `paytrack restore FILE`: only into an empty store, all or nothing.
 pub fn restore(ctx: &Context, file: &Path, out: &mut impl Write) -> Result<()> {
+    // A new directory (or an empty one) is flagged as a store being created: a restore
+    // may fill it even where safety copies of a store that was there remain beside it.
+    crate::store::safety::prepare_new_store(&ctx.db)
+        .with_context(|| format!("cannot create the store at {}", ctx.db.display()))?;
     let store = ctx.open()?;
     // Restoring into a store another session fills meanwhile fails as a conflict.
     let base = store.generation()?;

@@ -229,6 +229,8 @@ pub(crate) struct Inner {
     /// reconnect once.
     epoch: AtomicU64,
     subscribers: Arc<Subscribers>,
+    /// See [`Session::take_notes`].
+    notes: Mutex<Vec<String>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -256,6 +258,10 @@ impl Session {
             Backend::Client(c) => c.hello_generation(),
         };
         subscribers.seen.store(start.0, Ordering::SeqCst);
+        let notes = match &backend {
+            Backend::Owner(o) => o.hub.with_store(Store::take_notes).unwrap_or_default(),
+            Backend::Client(_) => Vec::new(),
+        };
         Ok(Session {
             inner: Arc::new(Inner {
                 path: db.to_path_buf(),
@@ -263,8 +269,15 @@ impl Session {
                 backend: Mutex::new(Arc::new(backend)),
                 epoch: AtomicU64::new(0),
                 subscribers,
+                notes: Mutex::new(notes),
             }),
         })
+    }
+
+    /// What opening the store did that the user must be told, once (where the safety
+    /// copy written before a schema migration went; see [`Store::take_notes`]).
+    pub fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.inner.notes.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// The store directory.

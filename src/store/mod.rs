@@ -132,6 +132,8 @@ pub struct Store {
     write_lock: Mutex<()>,
     /// Bytes of blocks committed since the store was opened.
     written: AtomicU64,
+    /// What opening the store did that the user must be told (see [`Store::take_notes`]).
+    notes: Mutex<Vec<String>>,
 }
 
 /// Committed bytes after which dropping a [`Store`] settles it (see its `Drop`).
@@ -200,6 +202,13 @@ pub fn restrict_umask() {
 
 impl Store {
     /// Opens (or creates) the store in directory `path`.
+    ///
+    /// A directory that has ever held a store — the marker file, sled's files (`conf`,
+    /// `db`, `blobs`, snapshots) or safety copies beside it in `<store>.safety/` — is
+    /// never taken for a new, empty store: if its data is not there, it is refused as
+    /// damaged. A new store is created under a flag file ([`safety::CREATING`]), so the
+    /// sled files of a creation that was cut short (a killed process) are told from
+    /// those of a store that lost its data.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let path = path.to_path_buf();
         let io = |source| StoreError::Io {
@@ -210,64 +219,94 @@ impl Store {
             return Err(io(std::io::Error::other("not a directory")));
         }
         restrict_umask();
-        create_private_dir(&path).map_err(io)?;
-        // A store that held its schema record once has the marker: if sled then finds
-        // nothing, the files are damaged and the store must not be taken for a new one.
-        let marker = safety::read_marker(&path);
-        let had_marker = marker.is_some();
-        let had_log = std::fs::metadata(path.join("db")).is_ok_and(|m| m.len() > 0);
         let damaged = |reason: String| StoreError::Damaged {
             path: path.clone(),
             reason,
         };
-        if had_marker && !path.join("db").is_file() {
-            return Err(damaged("its data file `db` is missing".into()));
+        // The marker: the store held its schema record once (and maybe records).
+        let marker = safety::read_marker(&path);
+        let creating = marker.is_none() && safety::is_being_created(&path);
+        let held = marker.is_some() || (!creating && safety::held_a_store(&path));
+        if held && !path.is_dir() {
+            return Err(damaged(format!(
+                "its directory is gone, but safety copies of it are in {}",
+                safety::safety_dir(&path).display()
+            )));
         }
-        let db = sled::Config::new()
-            .path(&path)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(ref ioe) if is_lock_error(ioe) => {
-                    StoreError::Locked { path: path.clone() }
-                }
-                sled::Error::Io(ref ioe) if safety::is_disk_full(ioe) => {
-                    StoreError::DiskFull { path: path.clone() }
-                }
-                sled::Error::Io(ioe)
-                    if had_log && ioe.kind() != std::io::ErrorKind::PermissionDenied =>
-                {
-                    damaged(format!("its files cannot be read ({ioe})"))
-                }
-                sled::Error::Io(ioe) => StoreError::Io {
+        if held && !path.join("db").is_file() {
+            return Err(damaged(
+                if marker.is_none() && !safety::holds_sled_files(&path) {
+                    format!(
+                        "its files are gone, but safety copies of it are in {}",
+                        safety::safety_dir(&path).display()
+                    )
+                } else {
+                    "its data file `db` is missing".into()
+                },
+            ));
+        }
+        create_private_dir(&path).map_err(io)?;
+        if !held && !creating {
+            safety::begin_creation(&path).map_err(io)?;
+        }
+        let db = match open_sled(&path) {
+            // A creation killed while sled wrote its files (its `conf` is written in two
+            // steps) may leave them unreadable: no data was written yet (records are
+            // committed only once the store is created), so sled starts them afresh.
+            Err(e) if !held && !matches!(e, sled::Error::Io(_)) => {
+                safety::discard_unfinished_store(&path).map_err(|e| match e {
+                    e if is_lock_error(&e) => StoreError::Locked { path: path.clone() },
+                    e => io(e),
+                })?;
+                open_sled(&path)
+            }
+            r => r,
+        };
+        let db = db.map_err(|e| match e {
+            sled::Error::Io(ref ioe) if is_lock_error(ioe) => {
+                StoreError::Locked { path: path.clone() }
+            }
+            sled::Error::Io(ref ioe) if safety::is_disk_full(ioe) => {
+                StoreError::DiskFull { path: path.clone() }
+            }
+            sled::Error::Io(ioe) if !held || ioe.kind() == std::io::ErrorKind::PermissionDenied => {
+                StoreError::Io {
                     path: path.clone(),
                     source: ioe,
-                },
-                sled::Error::Corruption { .. } => damaged("its files fail sled's checksum".into()),
-                sled::Error::ReportableBug(_) => {
-                    damaged(format!("its files do not read back ({e})"))
                 }
-                other => StoreError::Sled {
-                    path: path.clone(),
-                    source: other,
-                },
-            })?;
+            }
+            other if !held => StoreError::Sled {
+                path: path.clone(),
+                source: other,
+            },
+            sled::Error::Io(ioe) => damaged(format!("its files cannot be read ({ioe})")),
+            sled::Error::Corruption { .. } => damaged("its files fail sled's checksum".into()),
+            // sled's own words here are about upgrading from old sled versions
+            sled::Error::Unsupported(_) => {
+                damaged("its settings file `conf` is damaged (sled cannot read it)".into())
+            }
+            other => damaged(format!("its files do not read back ({other})")),
+        })?;
         let store = Store {
             db: ManuallyDrop::new(db),
             path,
             write_lock: Mutex::new(()),
             written: AtomicU64::new(0),
+            notes: Mutex::new(Vec::new()),
         };
-        store.check_schema(marker)?;
+        store.check_schema(marker, held)?;
+        safety::end_creation(&store.path).map_err(|source| StoreError::Io {
+            path: store.path.clone(),
+            source,
+        })?;
         Ok(store)
     }
 
     /// Checks the schema record and that the store is not a damaged one read as empty:
-    /// the marker file with no schema record, or counts of records that are not there,
-    /// mean damaged files. (A directory without the marker and with nothing in it is a
-    /// new store, even if sled left files there: a process killed while creating it.)
-    fn check_schema(&self, marker: Option<bool>) -> Result<(), StoreError> {
-        let had_marker = marker.is_some();
+    /// a directory that held a store (`held`) with no schema record, or counts of records
+    /// that are not there, mean damaged files. A new store gets its schema record and
+    /// the marker.
+    fn check_schema(&self, marker: Option<bool>, held: bool) -> Result<(), StoreError> {
         let damaged = |reason: &str| StoreError::Damaged {
             path: self.path.clone(),
             reason: reason.to_string(),
@@ -293,8 +332,8 @@ impl Store {
                 self.check_counts_present(marker)?;
                 Ok(())
             }
-            None if self.db.is_empty() && had_marker => Err(damaged(
-                "its files hold no records although it held data (sled read it as empty)",
+            None if self.db.is_empty() && held => Err(damaged(
+                "its files hold no records although it held a store (sled read it as empty)",
             )),
             None if self.db.is_empty() => {
                 self.db
@@ -310,11 +349,25 @@ impl Store {
                 })?;
                 Ok(())
             }
-            None if had_marker => Err(damaged("its schema record is missing")),
+            None if marker.is_some() => Err(damaged("its schema record is missing")),
             None => Err(StoreError::NotAStore {
                 path: self.path.clone(),
             }),
         }
+    }
+
+    /// What opening the store did that the user must be told, once: where the safety copy
+    /// written before a schema migration went. The command line prints these on standard
+    /// error, the TUI in its status line.
+    pub fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notes.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub(crate) fn add_note(&self, note: String) {
+        self.notes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(note);
     }
 
     /// The store's directory.
@@ -656,6 +709,14 @@ fn scan_decode<S: ValueSource + ?Sized, T>(
         out.shrink_to_fit();
     }
     Ok(out)
+}
+
+/// Opens the sled tree of the store at `path`.
+fn open_sled(path: &Path) -> sled::Result<sled::Db> {
+    sled::Config::new()
+        .path(path)
+        .cache_capacity(CACHE_BYTES)
+        .open()
 }
 
 /// sled reports a held lock either as `WouldBlock` or wrapped in an `Other` error whose

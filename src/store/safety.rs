@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use super::codec::{self, tag, CodecError};
 use super::{keys, Counts, Store, StoreError, SCHEMA_VERSION};
-use crate::domain::{IdSeq, Invoice, Party, Payment};
+use crate::domain::{IdSeq, Invoice, InvoiceId, Party, Payment};
 
 /// How many safety copies are kept per store.
 pub const KEEP: usize = 10;
@@ -113,10 +113,26 @@ impl std::fmt::Display for SafetyCopy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "safety copy of the store before {} written to {} (restore it with `paytrack --db NEW_DIR restore FILE`)",
+            "safety copy of the store before {} written to {}{RESTORE_ADVICE}",
             self.reason,
             self.path.display()
         )
+    }
+}
+
+/// What the end of a [`SafetyCopy`]'s description says.
+const RESTORE_ADVICE: &str = " (restore it with `paytrack --db NEW_DIR restore FILE`)";
+
+/// A safety copy's description (its `Display`, as a session passes it on) shortened for
+/// a status line: `safety copy before REASON: PATH`. Other text is returned as it is.
+pub fn short_note(description: &str) -> String {
+    let short = description
+        .strip_prefix("safety copy of the store before ")
+        .and_then(|rest| rest.strip_suffix(RESTORE_ADVICE))
+        .and_then(|rest| rest.split_once(" written to "));
+    match short {
+        Some((reason, path)) => format!("safety copy before {reason}: {path}"),
+        None => description.to_string(),
     }
 }
 
@@ -243,6 +259,8 @@ pub struct Salvage {
     pub counts: Option<Counts>,
     /// The stored id counters, if they decode.
     pub ids: Option<IdSeq>,
+    /// The invoices that follow-up records are kept for (each must exist).
+    pub follow_ups: Vec<InvoiceId>,
 }
 
 impl Salvage {
@@ -319,7 +337,12 @@ fn decode_value(key: &[u8], v: &[u8], s: &mut Salvage) -> Result<(), CodecError>
             Ok(())
         }
         keys::FILTERS => codec::decode::<codec::FilterV1>(tag::FILTER_V1, v).map(drop),
-        keys::FOLLOW_UPS => super::reminders::decode_follow_up(v).map(drop),
+        keys::FOLLOW_UPS => {
+            // The load keys follow-ups by the invoice the record names.
+            let (invoice, _) = super::reminders::decode_follow_up(v)?;
+            s.follow_ups.push(invoice);
+            Ok(())
+        }
         b'm' => match key {
             keys::META_SCHEMA => codec::decode::<u32>(tag::SCHEMA_V1, v).map(drop),
             keys::META_IDS => {
@@ -677,7 +700,8 @@ impl Store {
             steps.push(m);
             v += 1;
         }
-        self.safety_copy(&format!("migration from schema {found}"))
+        let copy = self
+            .safety_copy(&format!("migration from schema {found}"))
             .map_err(|e| match e {
                 SafetyError::Store(e) => e,
                 SafetyError::Io { path, error } => StoreError::Io {
@@ -689,6 +713,9 @@ impl Store {
                     source: io::Error::other(other.to_string()),
                 },
             })?;
+        if let Some(copy) = copy {
+            self.add_note(copy.to_string());
+        }
         for m in steps {
             (m.run)(self)?;
         }
@@ -848,6 +875,98 @@ pub fn read_safety_copy(file: &Path) -> Result<Vec<Entry>, SafetyError> {
     Ok(entries)
 }
 
+/// A file in a store directory while a new store is being created in it: sled's files
+/// beside it belong to a store that never held its schema record, not to a store that
+/// lost its data. Removed once the marker is written.
+pub const CREATING: &str = "paytrack-new-store";
+
+/// Whether a new store is being (or was, by a process killed meanwhile) created at `store`.
+pub(super) fn is_being_created(store: &Path) -> bool {
+    store.join(CREATING).is_file()
+}
+
+/// Whether `store` shows signs of having held a store: sled's files in it, or safety
+/// copies of it beside it. (The marker is read on its own, see [`read_marker`].)
+pub(super) fn held_a_store(store: &Path) -> bool {
+    holds_sled_files(store) || latest_safety_copy(store).is_some()
+}
+
+/// Whether the directory `store` holds any of sled's files.
+pub(super) fn holds_sled_files(store: &Path) -> bool {
+    std::fs::read_dir(store).is_ok_and(|rd| {
+        rd.flatten().any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name == "conf" || name == "db" || name == "blobs" || name.starts_with("snap.")
+        })
+    })
+}
+
+/// Flags `store` (an existing directory) as a store being created, durably.
+pub(super) fn begin_creation(store: &Path) -> io::Result<()> {
+    let mut f = create_private_file(&store.join(CREATING))?;
+    f.write_all(b"A new paytrack store is being created here.\n")?;
+    f.sync_all()?;
+    sync_dir(store)
+}
+
+/// Ends the creation of the store at `store` (once it has its schema record and marker):
+/// removes the flag, if there is one.
+pub(super) fn end_creation(store: &Path) -> io::Result<()> {
+    match std::fs::remove_file(store.join(CREATING)) {
+        Ok(()) => sync_dir(store),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes sled's files of a store whose creation was cut short (flagged by
+/// [`CREATING`], no marker), holding the data file's lock so that no process using
+/// them is disturbed: a lock held elsewhere is returned as the error (`WouldBlock`).
+pub(super) fn discard_unfinished_store(store: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let db = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(store.join("db"))?;
+    // SAFETY: flock on a descriptor this function owns; released when `db` is closed.
+    if unsafe { libc::flock(db.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    for e in std::fs::read_dir(store)?.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name == "blobs" {
+            std::fs::remove_dir_all(e.path())?;
+        } else if name == "conf" || name == "db" || name.starts_with("snap.") {
+            std::fs::remove_file(e.path())?;
+        }
+    }
+    sync_dir(store)?;
+    drop(db);
+    Ok(())
+}
+
+/// Prepares `store` to receive a restore: an absent or empty directory is created and
+/// flagged as a new store (see [`CREATING`]), so it may be created even where safety
+/// copies of an earlier store at that path remain. Anything else is left as it is, to
+/// be opened (or refused) as usual.
+pub fn prepare_new_store(store: &Path) -> io::Result<()> {
+    let empty = match std::fs::read_dir(store) {
+        Ok(mut rd) => rd.next().is_none(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => true,
+        Err(_) => false,
+    };
+    if !empty || read_marker(store).is_some() {
+        return Ok(());
+    }
+    super::restrict_umask();
+    super::create_private_dir(store)?;
+    begin_creation(store)
+}
+
 /// The marker line saying the store has held records.
 const HELD_RECORDS: &str = "held-records: yes";
 
@@ -948,10 +1067,35 @@ mod tests {
         assert_eq!(copies.len(), 1, "{copies:?}");
         assert!(copies[0].to_string_lossy().contains("migration"));
         assert_eq!(store.payments().unwrap().len(), 10);
+        // the copy is announced, once
+        let notes = store.take_notes();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains(&copies[0].display().to_string())
+                && notes[0].contains("before migration from schema 0"),
+            "{notes:?}"
+        );
+        assert!(store.take_notes().is_empty());
         drop(store);
-        // migrated once: the next open writes no copy
-        drop(Store::open(&dir).unwrap());
+        // migrated once: the next open writes no copy and has nothing to say
+        let again = Store::open(&dir).unwrap();
+        assert!(again.take_notes().is_empty());
+        drop(again);
         assert_eq!(safety_copies(&dir).len(), 1);
+    }
+
+    #[test]
+    fn a_copy_is_described_in_short_for_the_status_line() {
+        let c = SafetyCopy {
+            path: PathBuf::from("/data/store.safety/20261203T100000.000000000Z-undo.ptsafe"),
+            reason: "undo".into(),
+            bytes: 10,
+        };
+        assert_eq!(
+            short_note(&c.to_string()),
+            "safety copy before undo: /data/store.safety/20261203T100000.000000000Z-undo.ptsafe"
+        );
+        assert_eq!(short_note("something else"), "something else");
     }
 
     #[test]

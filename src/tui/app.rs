@@ -24,7 +24,7 @@ use super::theme::Styles;
 use super::views::{Banner, ListKind, SortSpec, Target, ViewResult};
 use super::worker::{Job, Output, Slot, Worker};
 use crate::domain::ledger::Ledger;
-use crate::domain::{ChangeSet, IdSeq, InvoiceId, SavedFilter, StatusRules};
+use crate::domain::{ChangeSet, IdSeq, InvoiceId, PartyId, SavedFilter, StatusRules};
 use crate::ops::{self, OpError};
 use crate::query::{self, Query, QueryError};
 
@@ -258,6 +258,8 @@ pub enum Pending {
     Delete(Target),
     /// Delete an invoice and remove the allocations to it.
     ForceDeleteInvoice(InvoiceId),
+    /// Delete a party with its invoices and payments.
+    ForceDeleteParty(PartyId),
     /// Delete a saved filter.
     DeleteFilter(String),
 }
@@ -414,6 +416,11 @@ pub struct App {
     pub conflict: Option<Conflict>,
     /// The import dialog, while open.
     pub import: Option<ImportDialog>,
+    /// The safety copy the last commit wrote (a bulk change), for the message about it.
+    copy_note: Option<String>,
+    /// What opening the store did that the user must be told (a safety copy before a
+    /// schema migration); shown at start and printed when the TUI ends.
+    pub notes: Vec<String>,
     /// Where the user's import profiles are (`profiles` in the config dir).
     pub import_profile_dir: Option<std::path::PathBuf>,
 }
@@ -422,10 +429,33 @@ pub struct App {
 enum Background {
     /// A planned change set (operations that scan the ledger), with its label.
     Planned(Result<ChangeSet, OpError>, String),
+    /// The party to delete has invoices or payments (how many): ask before deleting
+    /// them too.
+    PartyInUse(PartyId, usize, usize),
 }
 
 fn op_err(e: OpError) -> String {
     e.to_string()
+}
+
+/// Why a change set needs a safety copy first: it changes more than one party, invoice
+/// or payment (see [`crate::store::safety::is_bulk`]).
+fn bulk_reason(set: &ChangeSet) -> Option<&'static str> {
+    use crate::domain::Change;
+    if !crate::store::safety::is_bulk(set) {
+        return None;
+    }
+    let deletes = set.changes.iter().any(|c| {
+        matches!(
+            c,
+            Change::DeleteParty(_) | Change::DeleteInvoice(_) | Change::DeletePayment(_)
+        )
+    });
+    Some(if deletes {
+        "bulk delete"
+    } else {
+        "bulk change"
+    })
 }
 
 impl App {
@@ -457,6 +487,16 @@ impl App {
         if let Err(e) = spawned {
             message = Some(Message::Error(format!("cannot start the loader: {e}")));
         }
+        let notes = cfg.persist.take_notes();
+        if !notes.is_empty() {
+            message = Some(Message::Info(
+                notes
+                    .iter()
+                    .map(|n| crate::store::safety::short_note(n))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ));
+        }
         if let Some(w) = cfg.warnings.first() {
             let more = cfg.warnings.len() - 1;
             let extra = if more > 0 {
@@ -464,7 +504,11 @@ impl App {
             } else {
                 String::new()
             };
-            message = Some(Message::Error(format!("{w}{extra}")));
+            let after = match &message {
+                Some(Message::Info(n)) => format!("; {n}"),
+                _ => String::new(),
+            };
+            message = Some(Message::Error(format!("{w}{extra}{after}")));
         }
         let mut app = App {
             persist: cfg.persist,
@@ -490,6 +534,8 @@ impl App {
             pending_keys: Vec::new(),
             message,
             warnings: cfg.warnings,
+            notes,
+            copy_note: None,
             undo: Vec::new(),
             worker: Worker::start(),
             quit: false,
@@ -804,7 +850,17 @@ impl App {
                 Err(e) => self.message = Some(Message::Error(e)),
             },
             Background::Planned(Err(e), _) => self.message = Some(Message::Error(e.to_string())),
+            Background::PartyInUse(id, invoices, payments) => {
+                let what = self.describe(Target::Party(id));
+                self.confirm = Some(Confirm {
+                    message: format!(
+                        "{what} has {invoices} invoice(s) and {payments} payment(s). Delete it with all of them?"
+                    ),
+                    on_yes: Pending::ForceDeleteParty(id),
+                });
+            }
         }
+        self.note_copy();
         true
     }
 
@@ -1228,6 +1284,11 @@ impl App {
 
     /// Applies an action to the state.
     pub fn update(&mut self, a: Action) {
+        self.update_state(a);
+        self.note_copy();
+    }
+
+    fn update_state(&mut self, a: Action) {
         if self.conflict.is_some() {
             self.conflict_action(a);
             return;
@@ -1719,19 +1780,36 @@ impl App {
         Ok(())
     }
 
-    /// Commits a change set, applies it in memory and remembers how to undo it.
+    /// Commits a change set, applies it in memory and remembers how to undo it. A change
+    /// of more than one record (a forced delete, applying credit, accepting matches) is
+    /// preceded by a safety copy of the store, named in the message (see
+    /// [`App::note_copy`]).
     fn commit(
         &mut self,
         set: ChangeSet,
         label: &str,
         target: Option<Target>,
     ) -> Result<(), String> {
+        let reason = bulk_reason(&set);
+        self.commit_with_copy(set, label, target, reason)
+    }
+
+    /// [`App::commit`], with a safety copy first when `copy` gives its reason.
+    fn commit_with_copy(
+        &mut self,
+        set: ChangeSet,
+        label: &str,
+        target: Option<Target>,
+        copy: Option<&str>,
+    ) -> Result<(), String> {
         if self.applying() {
             return Err("the previous change is still being applied; try again in a moment".into());
         }
         let undo = set.inverse(&self.ledger);
         let mut set = set;
+        let copy = self.write_safety_copy(copy)?;
         self.commit_live(&mut set).map_err(|e| e.message())?;
+        self.copy_note = copy;
         if let Some(ids) = set.ids {
             self.ids = ids;
         }
@@ -1754,10 +1832,20 @@ impl App {
             return;
         };
         let mut set = set;
+        let copy = match self.write_safety_copy(bulk_reason(&set).map(|_| "undo")) {
+            Ok(c) => c,
+            Err(e) => {
+                self.message = Some(Message::Error(format!("could not undo: {e}")));
+                self.undo.push((label, set));
+                return;
+            }
+        };
         match self.commit_live(&mut set) {
             Ok(()) => {
                 self.apply_change(set, None);
                 self.message = Some(Message::Success(format!("undone: {label}")));
+                self.copy_note = copy;
+                self.note_copy();
             }
             Err(live::CommitFail::Changed(what)) => {
                 self.message = Some(Message::Error(format!(
@@ -1773,6 +1861,32 @@ impl App {
                 self.undo.push((label, set));
             }
         }
+    }
+
+    /// Writes a safety copy of the store before `reason` (none when `None`): its
+    /// description, or `None` when the store had nothing to copy. A copy that cannot be
+    /// written stops the change.
+    fn write_safety_copy(&mut self, reason: Option<&str>) -> Result<Option<String>, String> {
+        let Some(reason) = reason else {
+            return Ok(None);
+        };
+        self.persist
+            .safety_copy(reason)
+            .map_err(|e| format!("cannot write the safety copy: {e:#}; nothing was changed"))
+    }
+
+    /// Adds where the last commit's safety copy went to the message about it.
+    fn note_copy(&mut self) {
+        let Some(copy) = self.copy_note.take() else {
+            return;
+        };
+        let note = crate::store::safety::short_note(&copy);
+        self.message = Some(match self.message.take() {
+            Some(Message::Success(m)) => Message::Success(format!("{m}; {note}")),
+            Some(Message::Info(m)) => Message::Info(format!("{m}; {note}")),
+            Some(Message::Error(m)) => Message::Error(format!("{m}; {note}")),
+            None => Message::Info(note),
+        });
     }
 
     fn confirm_action(&mut self, a: Action) {
@@ -1800,6 +1914,7 @@ impl App {
             }
             Pending::Delete(t) => self.delete(t, false),
             Pending::ForceDeleteInvoice(id) => self.delete(Target::Invoice(id), true),
+            Pending::ForceDeleteParty(id) => self.delete(Target::Party(id), true),
             Pending::DeleteFilter(name) => {
                 let set = ChangeSet {
                     changes: vec![crate::domain::Change::DeleteFilter(name.clone())],
@@ -1834,10 +1949,14 @@ impl App {
                 let spawned = std::thread::Builder::new()
                     .name("paytrack-plan".into())
                     .spawn(move || {
-                        let _ = tx.send(Background::Planned(
-                            ops::delete_party(&base, id, false),
-                            label,
-                        ));
+                        let _ = tx.send(match ops::delete_party(&base, id, force) {
+                            Err(OpError::InUse(_)) if !force => Background::PartyInUse(
+                                id,
+                                base.invoices().iter().filter(|i| i.party == id).count(),
+                                base.payments().iter().filter(|p| p.party == id).count(),
+                            ),
+                            planned => Background::Planned(planned, label),
+                        });
                     });
                 match spawned {
                     Ok(_) => {
@@ -1923,23 +2042,10 @@ impl App {
             self.message = Some(Message::Info(summary));
             return;
         }
-        let copy = match self.persist.safety_copy("import") {
-            Ok(c) => c,
-            Err(e) => {
-                if let Some(d) = self.import.as_mut() {
-                    d.stage = super::import::Stage::Failed(super::import::Failure {
-                        errors: vec![format!(
-                            "cannot write the safety copy: {e:#}; nothing was imported"
-                        )],
-                        error_count: 1,
-                    });
-                }
-                return;
-            }
-        };
-        match self.commit(set, &label, target) {
+        // an import gets a safety copy first, however few records it brings
+        match self.commit_with_copy(set, &label, target, Some("import")) {
             Ok(()) => {
-                let summary = match copy {
+                let summary = match self.copy_note.take() {
                     Some(c) => format!("{summary}; {c}"),
                     None => summary,
                 };
@@ -1949,6 +2055,7 @@ impl App {
                 self.message = Some(Message::Success(format!("{summary} (u undoes)")));
             }
             Err(e) => {
+                let e = e.trim_end_matches("; nothing was changed");
                 if let Some(d) = self.import.as_mut() {
                     d.stage = super::import::Stage::Failed(super::import::Failure {
                         errors: vec![format!("{e}; nothing was imported")],

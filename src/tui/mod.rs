@@ -93,5 +93,8 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
     for w in &app.warnings {
         let _ = writeln!(err, "paytrack: {w}");
     }
+    for n in &app.notes {
+        let _ = writeln!(err, "paytrack: {}", crate::text::sanitize(n));
+    }
     res
 }

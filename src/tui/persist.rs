@@ -89,11 +89,19 @@ pub trait Persistence: Send + Sync {
     fn safety_copy(&self, _reason: &str) -> anyhow::Result<Option<String>> {
         Ok(None)
     }
+    /// What opening the store did that the user must be told, once (a safety copy
+    /// written before a schema migration).
+    fn take_notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 impl Persistence for Store {
     fn safety_copy(&self, reason: &str) -> anyhow::Result<Option<String>> {
         Ok(Store::safety_copy(self, reason)?.map(|c| c.to_string()))
+    }
+    fn take_notes(&self) -> Vec<String> {
+        Store::take_notes(self)
     }
     fn load(&self) -> anyhow::Result<Ledger> {
         Ok(Store::load(self)?)
@@ -345,6 +353,9 @@ impl Persistence for MemoryStore {
 impl Persistence for Session {
     fn safety_copy(&self, reason: &str) -> anyhow::Result<Option<String>> {
         Ok(Session::safety_copy(self, reason)?)
+    }
+    fn take_notes(&self) -> Vec<String> {
+        Session::take_notes(self)
     }
     fn load(&self) -> anyhow::Result<Ledger> {
         Ok(Session::load(self)?.0)

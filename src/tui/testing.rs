@@ -15,7 +15,7 @@ use time::Date;
 
 use super::app::{App, AppConfig};
 use super::keymap::{parse_keys, Keymap};
-use super::persist::MemoryStore;
+use super::persist::{MemoryStore, Persistence};
 use super::theme::{ColorDepth, Styles, Theme};
 use super::ui;
 use crate::domain::ledger::Ledger;
@@ -302,14 +302,15 @@ pub fn fixture() -> Ledger {
     Ledger::from_records(parties, invoices, payments)
 }
 
-/// An app on an in-memory store with a test terminal.
-pub struct Harness {
+/// An app on a store — in memory unless [`Harness::on`] gives another — with a test
+/// terminal.
+pub struct Harness<P: Persistence + 'static = MemoryStore> {
     /// The app.
     pub app: App,
     /// The test terminal.
     pub terminal: Terminal<TestBackend>,
     /// What the app commits to.
-    pub store: Arc<MemoryStore>,
+    pub store: Arc<P>,
 }
 
 /// Options for [`Harness::with`].
@@ -355,8 +356,16 @@ impl Harness {
     }
 
     /// A harness from options, loaded and settled.
-    pub fn with(o: HarnessOptions) -> Harness {
-        let store = Arc::new(MemoryStore::new(o.ledger));
+    pub fn with(mut o: HarnessOptions) -> Harness {
+        let store = Arc::new(MemoryStore::new(std::mem::take(&mut o.ledger)));
+        Harness::on(store, o)
+    }
+}
+
+impl<P: Persistence + 'static> Harness<P> {
+    /// A harness on `store` (a real [`crate::store::Store`], say: what it holds is
+    /// loaded, `o.ledger` is not used), loaded and settled.
+    pub fn on(store: Arc<P>, o: HarnessOptions) -> Harness<P> {
         let app = App::new(AppConfig {
             persist: store.clone(),
             today: o.today,
@@ -463,4 +472,82 @@ pub fn buffer_lines(b: &Buffer) -> Vec<String> {
             s
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    //! A schema migration's safety copy is announced: on standard error by the command
+    //! line, in the status line by the TUI. (Test builds migrate schema 0 to 1; the
+    //! released schema 1 is the first, so no released build migrates yet.)
+    use super::*;
+    use crate::domain::{Change, ChangeSet};
+    use crate::session::Session;
+    use crate::store::{codec, keys, safety, Store};
+
+    /// A store of schema 0 holding the fixture's parties, at `dir`.
+    fn old_store(dir: &std::path::Path) {
+        {
+            let store = Store::open(dir).unwrap();
+            let mut set = ChangeSet::new();
+            set.changes
+                .extend(fixture().parties().iter().cloned().map(Change::PutParty));
+            store.commit(&set).unwrap();
+        }
+        let tree = sled::open(dir).unwrap();
+        tree.insert(
+            keys::META_SCHEMA,
+            codec::encode(codec::tag::SCHEMA_V1, &0u32),
+        )
+        .unwrap();
+        tree.flush().unwrap();
+    }
+
+    fn migration_copy(dir: &std::path::Path) -> std::path::PathBuf {
+        let copies = safety::safety_copies(dir);
+        assert_eq!(copies.len(), 1, "{copies:?}");
+        assert!(copies[0].to_string_lossy().contains("migration"));
+        copies[0].clone()
+    }
+
+    #[test]
+    fn the_command_line_says_where_the_migration_copy_went() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("store");
+        old_store(&dir);
+        let session = Session::open(&dir).unwrap();
+        let copy = migration_copy(&dir);
+        let mut err = Vec::new();
+        crate::cli::announce(&session, &mut err);
+        let err = String::from_utf8(err).unwrap();
+        assert_eq!(
+            err,
+            format!(
+                "paytrack: safety copy of the store before migration from schema 0 written to {} (restore it with `paytrack --db NEW_DIR restore FILE`)\n",
+                copy.display()
+            )
+        );
+        let mut again = Vec::new();
+        crate::cli::announce(&session, &mut again);
+        assert!(again.is_empty(), "said once");
+    }
+
+    #[test]
+    fn the_tui_says_where_the_migration_copy_went() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("store");
+        old_store(&dir);
+        let session = Arc::new(Session::open(&dir).unwrap());
+        let copy = migration_copy(&dir);
+        let h = Harness::on(session, HarnessOptions::fixture(200, 30));
+        let lines = h.lines();
+        let status = &lines[lines.len() - 1];
+        assert!(
+            status.contains(&format!(
+                "safety copy before migration from schema 0: {}",
+                copy.display()
+            )),
+            "{status}"
+        );
+        assert_eq!(h.app.notes.len(), 1, "printed again when the TUI ends");
+    }
 }
