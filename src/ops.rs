@@ -306,6 +306,7 @@ fn build_payment(
         reference: p.reference.trim().to_string(),
         notes: p.notes.clone(),
         allocations: Vec::with_capacity(p.allocations.len()),
+        source: None,
     };
     let rules = StatusRules::new(today.max(p.date));
     for (number, amount) in &p.allocations {

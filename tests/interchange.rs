@@ -83,6 +83,7 @@ fn payment(
                 amount: d(a),
             })
             .collect(),
+        source: None,
     }
 }
 

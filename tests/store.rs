@@ -59,6 +59,7 @@ fn payment(id: u64, party: u64, alloc: Option<u64>) -> Payment {
                 }]
             })
             .unwrap_or_default(),
+        source: None,
     }
 }
 

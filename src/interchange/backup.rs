@@ -692,6 +692,7 @@ pub fn read(mut r: impl BufRead, source_name: &str) -> Result<BackupContents, Im
                     reference: rec.reference,
                     notes: rec.notes,
                     allocations,
+                    source: None,
                 });
             }
             "filter" => {

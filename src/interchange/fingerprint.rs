@@ -207,6 +207,7 @@ mod tests {
             reference: reference.into(),
             notes: String::new(),
             allocations: vec![],
+            source: None,
         }
     }
 

@@ -441,6 +441,7 @@ pub fn plan(
             reference: t.reference,
             notes: t.notes,
             allocations,
+            source: None,
         }));
     }
     let mut changes = Vec::new();

@@ -668,6 +668,7 @@ fn payment_row<'l>(
         reference,
         notes,
         allocations,
+        source: None,
     };
     let ledger = ctx.ledger;
     let check = match p.allocations.as_slice() {

@@ -434,6 +434,7 @@ mod tests {
             reference: format!("R{i}"),
             notes: String::new(),
             allocations: Vec::new(),
+            source: None,
         }
     }
 

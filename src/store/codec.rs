@@ -230,6 +230,7 @@ impl TryFrom<PaymentV1> for Payment {
                     })
                 })
                 .collect::<Result<_, CodecError>>()?,
+            source: None,
         })
     }
 }
@@ -618,6 +619,7 @@ fn read_payment(r: &mut Reader<'_>, dates: &mut Dates) -> Result<Payment, CodecE
         reference,
         notes,
         allocations,
+        source: None,
     })
 }
 
@@ -914,6 +916,7 @@ mod tests {
                     amount: rng.amount(),
                 })
                 .collect(),
+            source: None,
         }
     }
 

@@ -894,6 +894,7 @@ mod tests {
             reference: format!("REF-{i}"),
             notes: String::new(),
             allocations: Vec::new(),
+            source: None,
         }
     }
 
