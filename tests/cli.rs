@@ -827,7 +827,7 @@ fn check_is_silent_on_a_sound_store_and_lists_problems_otherwise() {
         p.allocations[0].invoice = paytrack::domain::InvoiceId(99);
         db.insert(
             key,
-            codec::encode_payment_block(&[codec::PaymentV1::from(&p)]),
+            codec::encode_payment_block(&[codec::PaymentV2::from(&p)]),
         )
         .unwrap();
         db.flush().unwrap();
