@@ -5,7 +5,7 @@ use std::io::Cursor;
 use paytrack::domain::ledger::Ledger;
 use paytrack::domain::{
     Allocation, Change, Currency, Direction, IdSeq, Invoice, InvoiceId, InvoiceKind, Method, Party,
-    PartyId, PartyRole, Payment, PaymentId, SavedFilter, StatusRules,
+    PartyId, PartyRole, Payment, PaymentId, SavedFilter, SourceKey, SourceKind, StatusRules,
 };
 use paytrack::interchange::{backup, csv_own, json, ImportPlan};
 use proptest::prelude::*;
@@ -199,8 +199,11 @@ fn sample() -> Ledger {
                 &[(1, "150.00")],
             ),
             split,
-            // independent payment
-            payment(3, 2, Out, "99.99", C::USD, date!(2025 - 03 - 05), &[]),
+            // independent payment, imported from a bank file (with a fingerprint)
+            Payment {
+                source: Some(SourceKey::new(SourceKind::Id, 0x2f6a_0c19_b4e7)),
+                ..payment(3, 2, Out, "99.99", C::USD, date!(2025 - 03 - 05), &[])
+            },
             // partial allocation of a single invoice (written as a split)
             payment(
                 4,
@@ -211,15 +214,18 @@ fn sample() -> Ledger {
                 date!(2025 - 03 - 20),
                 &[(3, "600.00")],
             ),
-            payment(
-                5,
-                3,
-                In,
-                "12000",
-                C::JPY,
-                date!(2025 - 04 - 15),
-                &[(6, "12000")],
-            ),
+            Payment {
+                source: Some(SourceKey::new(SourceKind::Anonymous, (1 << 54) - 1)),
+                ..payment(
+                    5,
+                    3,
+                    In,
+                    "12000",
+                    C::JPY,
+                    date!(2025 - 04 - 15),
+                    &[(6, "12000")],
+                )
+            },
             payment(
                 6,
                 3,
@@ -1100,7 +1106,7 @@ fn backup_round_trip_is_lossless() {
     };
     let text = backup_text(&l, &filters(), ids);
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("paytrack-backup 2"));
+    assert_eq!(lines.next(), Some("paytrack-backup 3"));
     assert_eq!(
         lines.next(),
         Some("{\"type\":\"ids\",\"party\":10,\"invoice\":20,\"payment\":30}")
@@ -1163,8 +1169,8 @@ fn backup_refuses_truncated_and_malformed_files() {
         format!("paytrack.backup:{}: payments: the end record counts 6 payments but the backup holds 5 (records are missing)", n - 1)
     );
     assert_eq!(
-        err(&text.replacen("paytrack-backup 2", "paytrack-backup 3", 1)),
-        "paytrack.backup:1: backup version 3 is not supported (this paytrack reads versions 1 to 2)"
+        err(&text.replacen("paytrack-backup 3", "paytrack-backup 4", 1)),
+        "paytrack.backup:1: backup version 4 is not supported (this paytrack reads versions 1 to 3)"
     );
     assert!(err("name,role\n").starts_with("paytrack.backup:1: not a paytrack backup"));
     assert_eq!(
@@ -1356,6 +1362,43 @@ fn million_payments_import_and_export_speed() {
     // generous bounds (CPU time, shared 2-core machine); unloaded it is about twice as fast
     assert!(import.as_secs_f64() < 1.5, "import took {import:?}");
     assert!(export.as_secs_f64() < 1.0, "export took {export:?}");
+}
+
+#[test]
+fn version_2_backups_restore_without_fingerprints() {
+    let text = backup_text(&sample(), &filters(), IdSeq::default());
+    assert!(
+        text.contains(",\"source\":\"id:002f6a0c19b4e7\"}\n"),
+        "{text}"
+    );
+    let v2: String = text
+        .replacen("paytrack-backup 3", "paytrack-backup 2", 1)
+        .lines()
+        .map(|l| match l.find(",\"source\":") {
+            Some(i) => format!("{}}}\n", &l[..i]),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    let b = backup::read(v2.as_bytes(), "old.ptb").unwrap();
+    assert_eq!(b.payments.len(), 6);
+    assert!(b.payments.iter().all(|p| p.source.is_none()));
+    let l = sample();
+    for (a, b) in b.payments.iter().zip(l.payments()) {
+        assert_eq!(
+            Payment {
+                source: None,
+                ..a.clone()
+            },
+            Payment {
+                source: None,
+                ..b.clone()
+            }
+        );
+    }
+    // a damaged fingerprint is refused with its line and field
+    let bad = text.replacen("id:002f6a0c19b4e7", "id:zz", 1);
+    let e = backup::read(bad.as_bytes(), "b.ptb").unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("source"), "{e}");
 }
 
 #[test]
