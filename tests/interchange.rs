@@ -516,6 +516,13 @@ fn json_export_then_import_is_lossless() {
         "{y}"
     );
     assert!(y.contains("\"unallocated\":\"150.00\""), "{y}");
+    // the fingerprint of an imported payment, none for one entered by hand
+    assert!(y.contains("\"source\":\"id:002f6a0c19b4e7\"}"), "{y}");
+    assert!(
+        y.contains("\"source\":\"anonymous:3fffffffffffff\"}"),
+        "{y}"
+    );
+    assert_eq!(y.matches("\"source\":null}").count(), 4, "{y}");
     let v: serde_json::Value = serde_json::from_str(&y).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 6);
 
@@ -532,9 +539,21 @@ fn json_export_then_import_is_lossless() {
         let plan = read(Cursor::new(text.as_bytes()), "x.json", &m, &mut ids).unwrap();
         m.apply(&plan.changes);
     }
-    assert_eq!(write(&m), (p, i, y));
+    assert_eq!(write(&m), (p, i, y.clone()));
+    assert_eq!(
+        m.payments().iter().map(|p| p.source).collect::<Vec<_>>(),
+        l.payments().iter().map(|p| p.source).collect::<Vec<_>>()
+    );
     // and the CSV of both is the same too
     assert_eq!(csv_payments(&m), csv_payments(&l));
+    // importing it again adds nothing: every row is a duplicate
+    let again = json::read_payments(Cursor::new(y.as_bytes()), "x.json", &m, &mut ids).unwrap();
+    assert_eq!((again.records, again.duplicates.len()), (0, 6));
+    assert!(!again
+        .changes
+        .changes
+        .iter()
+        .any(|c| matches!(c, Change::PutPayment(_) | Change::PutParty(_))));
 
     let mut empty = Vec::new();
     json::write_payments(&mut empty, &l, [].iter()).unwrap();
@@ -609,7 +628,14 @@ fn json_errors_name_line_and_field() {
     );
     assert_eq!(
         json_err(json_read_payments, &format!("[\n{ok},\n{{\"colour\":\"red\"}}]")),
-        "in.json:3: colour: unknown field (expected: date, party, direction, amount, currency, method, reference, invoice, notes, unallocated)"
+        "in.json:3: colour: unknown field (expected: date, party, direction, amount, currency, method, reference, invoice, notes, unallocated, source)"
+    );
+    assert_eq!(
+        json_err(
+            json_read_payments,
+            &format!("[\n{ok},\n{}]", ok.replace("}", ",\"source\":\"id:xyz\"}"))
+        ),
+        "in.json:3: source: 'id:xyz' is not a source fingerprint (KIND:HEX, KIND one of id, content, anonymous, HEX at most 14 hex digits below 40000000000000)"
     );
     assert_eq!(
         json_err(
@@ -1320,6 +1346,9 @@ fn million_payments_import_and_export_speed() {
             p
         })
         .collect();
+    // the import goes into the same parties and invoices without the payments (into the
+    // ledger that holds them, every row would be a duplicate)
+    let bare = Ledger::from_records(parties.clone(), invoices.clone(), Vec::new());
     let l = Ledger::from_records(parties, invoices, payments);
     // CPU time of this thread: the machine may be shared with other builds
     let cpu = || {
@@ -1337,7 +1366,7 @@ fn million_payments_import_and_export_speed() {
     let (export_wall, export) = (t.elapsed(), cpu() - c);
     let mut ids = IdSeq::default();
     let (t, c) = (Instant::now(), cpu());
-    let plan = csv_own::read_payments(&out[..], "p.csv", &l, &mut ids).unwrap();
+    let plan = csv_own::read_payments(&out[..], "p.csv", &bare, &mut ids).unwrap();
     let (import_wall, import) = (t.elapsed(), cpu() - c);
     assert_eq!(plan.records, n as usize);
     eprintln!(

@@ -430,6 +430,7 @@ pub fn plan(
         if t.fee {
             out.fees += 1;
         }
+        let source = Some(t.key().into());
         payments.push(Change::PutPayment(Payment {
             id: seq.next_payment(),
             party,
@@ -441,7 +442,7 @@ pub fn plan(
             reference: t.reference,
             notes: t.notes,
             allocations,
-            source: None,
+            source,
         }));
     }
     let mut changes = Vec::new();
@@ -456,6 +457,7 @@ pub fn plan(
         },
         records: out.payments,
         new_parties: new,
+        duplicates: Vec::new(),
     };
     if taken {
         *ids = seq;
