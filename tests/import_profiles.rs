@@ -540,6 +540,60 @@ fn a_reimport_after_renaming_moving_and_editing_adds_nothing() {
 }
 
 #[test]
+fn a_counterparty_written_as_an_e_mail_address_is_fingerprinted_as_written() {
+    let e = Env::seeded();
+    let f = e.root.join("mail.csv");
+    std::fs::write(
+        &f,
+        "Day,Who,Value,What\n\
+         2026-11-02,AP@acme.test,120.00,November\n\
+         2026-11-03,someone@else.test,-9.99,Stamps\n",
+    )
+    .unwrap();
+    let f = f.to_str().unwrap();
+    let args = [
+        "import",
+        "payments",
+        f,
+        "--map",
+        "date=Day",
+        "--map",
+        "party=Who",
+        "--map",
+        "amount=Value",
+        "--map",
+        "reference=What",
+    ];
+    let out = e.ok(&args);
+    assert!(
+        out.starts_with("imported 2 payments (1 in, 1 out)"),
+        "{out}"
+    );
+    let ps = e.payments();
+    assert_eq!(
+        s(find(&ps, |p| s(p, "reference") == "November"), "party"),
+        "Acme Corp",
+        "the address names the party that has it"
+    );
+    // the party renamed and given another address: the rows are still known
+    e.ok(&[
+        "edit",
+        "party",
+        "Acme Corp",
+        "--name",
+        "Acme Inc",
+        "--email",
+        "billing@acme.test",
+    ]);
+    let again = e.ok(&args);
+    assert!(
+        again.starts_with("imported 0 payments (0 in, 0 out), 0 new parties")
+            && again.contains("2 duplicates skipped"),
+        "{again}"
+    );
+}
+
+#[test]
 fn deleting_an_imported_payment_lets_the_next_import_bring_it_back() {
     let e = Env::seeded();
     e.import("stripe", "stripe.csv", &[]);

@@ -1441,3 +1441,79 @@ fn version_1_backups_without_follow_ups_still_restore() {
     assert!(b.follow_ups.is_empty());
     assert_eq!(b.reminder_settings, None);
 }
+
+#[test]
+fn payments_imported_before_fingerprints_were_kept_are_still_recognised() {
+    use paytrack::interchange::foreign::{self, Extract, PlanOptions, Transaction};
+    // as an older paytrack left them: no fingerprint, the source's id as the reference
+    let mut acme = party(1, "Acme Corp", PartyRole::Customer);
+    acme.email = "ap@acme.test".into();
+    let old = |id: u64, reference: &str| Payment {
+        reference: reference.into(),
+        ..payment(
+            id,
+            1,
+            Direction::In,
+            "120.00",
+            Currency::EUR,
+            date!(2026 - 11 - 02),
+            &[],
+        )
+    };
+    let l = Ledger::from_records(
+        vec![acme],
+        Vec::new(),
+        vec![old(1, "FIT-1"), old(2, "November")],
+    );
+    let row = |line: u64, party: &str, reference: &str, source_id: bool| Transaction {
+        line,
+        date: date!(2026 - 11 - 02),
+        direction: Direction::In,
+        amount: d("120.00"),
+        currency: Currency::EUR,
+        party: party.into(),
+        party_assumed: false,
+        reference: reference.into(),
+        source_id,
+        notes: String::new(),
+        invoice_hint: String::new(),
+        method: Method::BankTransfer,
+        fee: false,
+    };
+    let plan = |rows: Vec<Transaction>| {
+        let mut ids = IdSeq::default();
+        foreign::plan(
+            Extract {
+                format: "test".into(),
+                rows: rows.len(),
+                transactions: rows,
+                ..Extract::default()
+            },
+            "t",
+            &l,
+            &mut ids,
+            PlanOptions::default(),
+        )
+    };
+    // by the id kept as the reference; by content, the party named by its address
+    let r = plan(vec![
+        row(2, "Someone", "FIT-1", true),
+        row(3, "AP@acme.test", "November", false),
+        row(4, "AP@acme.test", "December", false),
+    ]);
+    assert_eq!(r.duplicates, vec![2, 3]);
+    assert_eq!(r.payments, 1);
+    // the new payment keeps its row's fingerprint: as the file wrote the counterparty
+    let Some(Change::PutPayment(p)) = r.plan.changes.changes.last() else {
+        panic!("{:?}", r.plan.changes)
+    };
+    assert_eq!(
+        p.source,
+        Some(SourceKey::from(foreign::Transaction::key(&row(
+            4,
+            "AP@acme.test",
+            "December",
+            false
+        ))))
+    );
+}
