@@ -330,6 +330,45 @@ fn an_own_file_again_is_all_duplicates_until_its_import_is_undone() {
 }
 
 #[test]
+fn a_payment_edited_in_the_form_keeps_its_fingerprint() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "payments.csv", OWN_PAYMENTS);
+    let mut h = harness(120, 40, dir.path());
+    open(&mut h, &file);
+    h.keys("enter");
+    h.keys("enter enter");
+    let imported = |h: &Harness| {
+        h.store
+            .ledger()
+            .payments()
+            .iter()
+            .find(|p| p.reference == "NK-1")
+            .cloned()
+            .expect("the imported payment")
+    };
+    let before = imported(&h);
+    assert!(before.source.is_some());
+    // edit its notes in the form (the last field) and save
+    h.keys("1 /");
+    h.type_text("NK-1");
+    h.keys("enter");
+    let lines = h.keys("e");
+    assert!(h.app.form.is_some(), "{}", screen(&lines));
+    h.keys("tab tab tab tab tab tab tab tab");
+    h.type_text(" (edited)");
+    h.keys("ctrl-s");
+    assert!(h.app.form.is_none());
+    let after = imported(&h);
+    assert_eq!(after.notes, "first order (edited)");
+    assert_eq!(after.source, before.source);
+    // and the file is still known
+    h.keys("esc esc");
+    open(&mut h, &file);
+    let lines = h.keys("enter");
+    shows(&lines, "3 duplicates skipped");
+}
+
+#[test]
 fn a_statement_imported_twice_adds_nothing_the_second_time() {
     let camt = sample("camt053.xml");
     let dir = tempfile::tempdir().unwrap();
