@@ -159,6 +159,7 @@ fn build(n_payments: usize) -> Ledger {
                 reference: format!("SEPA-{:010}", rng.below(10_000_000_000)),
                 notes: NOTES[rng.below(NOTES.len() as u64) as usize].to_string(),
                 allocations,
+                source: None,
             }
         })
         .collect();

@@ -90,6 +90,7 @@ fn build(start: Date, end: Date) -> Ledger {
             reference: format!("TX{}", id.0),
             notes: String::new(),
             allocations,
+            source: None,
         });
     };
     for i in 0..INVOICES {

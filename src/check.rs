@@ -329,6 +329,7 @@ mod tests {
                 invoice: InvoiceId(alloc_to),
                 amount: alloc.parse().unwrap(),
             }],
+            source: None,
         };
         Ledger::from_records(vec![party(1, "A"), party(2, "B")], vec![inv], vec![pay])
     }

@@ -1260,6 +1260,7 @@ impl Generator {
                 reference,
                 notes,
                 allocations,
+                source: None,
             });
         }
         payments

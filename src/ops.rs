@@ -306,6 +306,7 @@ fn build_payment(
         reference: p.reference.trim().to_string(),
         notes: p.notes.clone(),
         allocations: Vec::with_capacity(p.allocations.len()),
+        source: None,
     };
     let rules = StatusRules::new(today.max(p.date));
     for (number, amount) in &p.allocations {
@@ -361,7 +362,8 @@ pub fn add_payment(
     Ok((set, id))
 }
 
-/// Plans an edit of a payment.
+/// Plans an edit of a payment. An imported payment keeps the fingerprint of its source
+/// row, whatever is edited: a re-import still knows it.
 pub fn update_payment(
     l: &Ledger,
     ids: &mut IdSeq,
@@ -369,11 +371,13 @@ pub fn update_payment(
     p: &PaymentInput,
     today: Date,
 ) -> Result<ChangeSet, OpError> {
-    l.payment(id)
+    let old = l
+        .payment(id)
         .ok_or_else(|| OpError::NotFound(format!("payment #{id}")))?;
     let mut set = ChangeSet::new();
     let mut next = *ids;
-    let payment = build_payment(l, &mut next, &mut set, id, p, today)?;
+    let mut payment = build_payment(l, &mut next, &mut set, id, p, today)?;
+    payment.source = old.source;
     set.push(Change::PutPayment(payment));
     *ids = next;
     set.ids = Some(next);

@@ -410,6 +410,105 @@ fn import_export_round_trip_and_dry_run() {
 }
 
 #[test]
+fn own_payment_files_imported_twice_add_nothing_the_second_time() {
+    let e = Env::new();
+    let inv = e.write("invoices.csv", INVOICES_CSV);
+    e.ok(&["import", "invoices", inv.to_str().unwrap()]);
+    // two identical rows are two payments (a file lists payments, not fingerprints)
+    let twin = "2026-11-15,New Customer AG,in,75.00,EUR,cash,,,\n";
+    let pay = e.write("payments.csv", &format!("{PAYMENTS_CSV}{twin}"));
+    let pay = pay.to_str().unwrap();
+    assert_eq!(
+        e.ok(&["import", "payments", pay]),
+        "imported 5 payments, 1 new parties\n"
+    );
+    let first = e.export_all();
+    assert_eq!(
+        e.ok(&["import", "payments", pay, "--dry-run"]),
+        "dry run: would import 0 payments, 0 new parties, 5 duplicates skipped; nothing \
+         was changed\nduplicates (already recorded), lines: 2, 3, 4, 5, 6\n"
+    );
+    assert_eq!(
+        e.ok(&["import", "payments", pay]),
+        "imported 0 payments, 0 new parties, 5 duplicates skipped\n"
+    );
+    assert_eq!(e.export_all(), first);
+    // renamed party, edited reference: the rows are still known; a third twin is new
+    e.ok(&["edit", "party", "Müller GmbH", "--name", "Mueller GmbH"]);
+    e.ok(&["edit", "payment", "1", "--reference", "RF1 (wire)"]);
+    let three = e.write(
+        "three.csv",
+        &format!(
+            "{PAYMENTS_CSV}{twin}{}",
+            twin.replace("cash,,,", "cash,,,third")
+        ),
+    );
+    assert_eq!(
+        e.ok(&["import", "payments", three.to_str().unwrap()]),
+        "imported 1 payments, 0 new parties, 5 duplicates skipped\n"
+    );
+    assert_eq!(e.ok(&["payments", "--filter", "third"]).lines().count(), 3);
+
+    // JSON: export, import into another store twice; the fingerprints go along
+    let j = e.path("payments.json");
+    e.ok(&[
+        "export",
+        "payments",
+        "--format",
+        "json",
+        "-o",
+        j.to_str().unwrap(),
+    ]);
+    let json = std::fs::read_to_string(&j).unwrap();
+    assert_eq!(json.matches("\"source\":\"content:").count(), 6, "{json}");
+    let other = e.path("other");
+    for what in ["parties", "invoices"] {
+        let f = e.path(&format!("x-{what}.csv"));
+        e.ok(&["export", what, "-o", f.to_str().unwrap()]);
+        let o = e.run_on(&other, &["import", what, f.to_str().unwrap()]);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    }
+    let import_json = || {
+        e.run_on(
+            &other,
+            &[
+                "import",
+                "payments",
+                j.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let o = import_json();
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (0, "imported 6 payments, 0 new parties\n"),
+        "{}",
+        o.stderr
+    );
+    let o = import_json();
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (
+            0,
+            "imported 0 payments, 0 new parties, 6 duplicates skipped\n"
+        ),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(e.export_all_on(&other), e.export_all());
+    let again = e.run_on(&other, &["export", "payments", "--format", "json"]);
+    assert_eq!(
+        again.stdout, json,
+        "export → import → export keeps the fingerprints"
+    );
+    // and the CSV the payments came from is known there too
+    let o = e.run_on(&other, &["import", "payments", pay]);
+    assert!(o.stdout.contains("5 duplicates skipped"), "{o:?}");
+}
+
+#[test]
 fn malformed_imports_are_rejected_with_the_line_and_change_nothing() {
     let e = Env::new();
     let inv = e.write("invoices.csv", INVOICES_CSV);
@@ -827,7 +926,7 @@ fn check_is_silent_on_a_sound_store_and_lists_problems_otherwise() {
         p.allocations[0].invoice = paytrack::domain::InvoiceId(99);
         db.insert(
             key,
-            codec::encode_payment_block(&[codec::PaymentV1::from(&p)]),
+            codec::encode_payment_block(&[codec::PaymentV2::from(&p)]),
         )
         .unwrap();
         db.flush().unwrap();

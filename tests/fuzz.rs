@@ -208,6 +208,9 @@ proptest! {
         let mut tagged = vec![codec::tag::PAYMENT_BLOCK_V1];
         tagged.extend_from_slice(&bytes);
         let _ = codec::decode_payments_into(&tagged, &mut payments);
+        tagged[0] = codec::tag::PAYMENT_BLOCK_V2;
+        let _ = codec::decode_payment_block(&tagged);
+        let _ = codec::decode_payments_into(&tagged, &mut payments);
         tagged[0] = codec::tag::INVOICE_BLOCK_V1;
         let _ = codec::decode_invoices_into(&tagged, &mut invoices);
         let _ = codec::decode_into::<codec::PartyV1, domain::Party>(codec::tag::PARTY_V1, &bytes);
@@ -328,6 +331,9 @@ fn a_length_prefix_claiming_gigabytes_is_refused_without_allocating() {
     // tag, then a varint vector length of 2^60 elements
     let mut v = vec![codec::tag::PAYMENT_BLOCK_V1, 0xff];
     v.extend_from_slice(&(1u64 << 60).to_le_bytes());
+    assert!(codec::decode_payment_block(&v).is_err());
+    assert!(codec::decode_payments_into(&v, &mut Vec::new()).is_err());
+    v[0] = codec::tag::PAYMENT_BLOCK_V2;
     assert!(codec::decode_payment_block(&v).is_err());
     assert!(codec::decode_payments_into(&v, &mut Vec::new()).is_err());
 }

@@ -481,6 +481,142 @@ fn importing_a_sample_again_changes_nothing() {
     }
 }
 
+impl Env {
+    /// The id (first column of `paytrack payments`) of the payment whose row of the
+    /// table holds the word `w` (its reference, its party...).
+    fn payment_id(&self, w: &str) -> String {
+        let table = self.ok(&["payments"]);
+        table
+            .lines()
+            .find(|l| l.split_whitespace().any(|x| x == w))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no payment {w} in\n{table}"))
+            .to_string()
+    }
+}
+
+#[test]
+fn a_reimport_after_renaming_moving_and_editing_adds_nothing() {
+    let e = Env::seeded();
+    e.import("bank", "bank.csv", &[]);
+    // the party renamed
+    e.ok(&["edit", "party", "Zoë Ångström", "--name", "Zoe Angstrom"]);
+    // a payment moved to another party, and the bank fee (whose party the file does not
+    // name) too
+    let chairs = e.payment_id("B-2026-17");
+    e.ok(&["edit", "payment", &chairs, "--party", "Paper Supplies Ltd"]);
+    let fee = e.payment_id("Bank");
+    e.ok(&["edit", "payment", &fee, "--party", "Globex LLC"]);
+    // a reference edited
+    let refund = e.payment_id("REFUND-1");
+    e.ok(&[
+        "edit",
+        "payment",
+        &refund,
+        "--reference",
+        "refund, see mail",
+    ]);
+    let ps = e.payments();
+    assert_eq!(
+        s(find(&ps, |p| s(p, "notes") == "Office chairs"), "party"),
+        "Paper Supplies Ltd"
+    );
+    assert!(!ps.iter().any(|p| s(p, "reference") == "REFUND-1"));
+    assert_eq!(count(&ps, |p| s(p, "party") == "Zoe Angstrom"), 3);
+    let before = e.export_all();
+    let dry = e.import("bank", "bank.csv", &["--dry-run"]);
+    assert!(
+        dry.starts_with("dry run: would import 0 payments (0 in, 0 out), 0 new parties")
+            && dry.contains("22 duplicates skipped"),
+        "{dry}"
+    );
+    let again = e.import("bank", "bank.csv", &[]);
+    assert!(
+        again.starts_with("imported 0 payments (0 in, 0 out), 0 new parties")
+            && again.contains("22 duplicates skipped"),
+        "{again}"
+    );
+    assert_eq!(e.export_all(), before, "the store changed");
+}
+
+#[test]
+fn a_counterparty_written_as_an_e_mail_address_is_fingerprinted_as_written() {
+    let e = Env::seeded();
+    let f = e.root.join("mail.csv");
+    std::fs::write(
+        &f,
+        "Day,Who,Value,What\n\
+         2026-11-02,AP@acme.test,120.00,November\n\
+         2026-11-03,someone@else.test,-9.99,Stamps\n",
+    )
+    .unwrap();
+    let f = f.to_str().unwrap();
+    let args = [
+        "import",
+        "payments",
+        f,
+        "--map",
+        "date=Day",
+        "--map",
+        "party=Who",
+        "--map",
+        "amount=Value",
+        "--map",
+        "reference=What",
+    ];
+    let out = e.ok(&args);
+    assert!(
+        out.starts_with("imported 2 payments (1 in, 1 out)"),
+        "{out}"
+    );
+    let ps = e.payments();
+    assert_eq!(
+        s(find(&ps, |p| s(p, "reference") == "November"), "party"),
+        "Acme Corp",
+        "the address names the party that has it"
+    );
+    // the party renamed and given another address: the rows are still known
+    e.ok(&[
+        "edit",
+        "party",
+        "Acme Corp",
+        "--name",
+        "Acme Inc",
+        "--email",
+        "billing@acme.test",
+    ]);
+    let again = e.ok(&args);
+    assert!(
+        again.starts_with("imported 0 payments (0 in, 0 out), 0 new parties")
+            && again.contains("2 duplicates skipped"),
+        "{again}"
+    );
+}
+
+#[test]
+fn deleting_an_imported_payment_lets_the_next_import_bring_it_back() {
+    let e = Env::seeded();
+    e.import("stripe", "stripe.csv", &[]);
+    let first = e.payments();
+    // a payment and its fee (their own rows of the export's one line)
+    let gone = first
+        .iter()
+        .find(|p| s(p, "reference").ends_with(":fee"))
+        .map(|p| s(p, "reference").to_string())
+        .expect("a fee");
+    let id = e.payment_id(&gone);
+    e.ok(&["delete", "payment", &id]);
+    let again = e.import("stripe", "stripe.csv", &[]);
+    assert!(
+        again.starts_with("imported 1 payment (0 in, 1 out; 1 fees), 0 new parties")
+            && again.contains("33 duplicates skipped"),
+        "{again}"
+    );
+    let back = e.payments();
+    assert_eq!(back.len(), first.len());
+    assert_eq!(count(&back, |p| s(p, "reference") == gone), 1);
+}
+
 #[test]
 fn windows_1252_with_umlauts_and_a_layout_given_on_the_command_line() {
     let e = Env::seeded();

@@ -5,7 +5,7 @@ use std::io::Cursor;
 use paytrack::domain::ledger::Ledger;
 use paytrack::domain::{
     Allocation, Change, Currency, Direction, IdSeq, Invoice, InvoiceId, InvoiceKind, Method, Party,
-    PartyId, PartyRole, Payment, PaymentId, SavedFilter, StatusRules,
+    PartyId, PartyRole, Payment, PaymentId, SavedFilter, SourceKey, SourceKind, StatusRules,
 };
 use paytrack::interchange::{backup, csv_own, json, ImportPlan};
 use proptest::prelude::*;
@@ -83,6 +83,7 @@ fn payment(
                 amount: d(a),
             })
             .collect(),
+        source: None,
     }
 }
 
@@ -198,8 +199,11 @@ fn sample() -> Ledger {
                 &[(1, "150.00")],
             ),
             split,
-            // independent payment
-            payment(3, 2, Out, "99.99", C::USD, date!(2025 - 03 - 05), &[]),
+            // independent payment, imported from a bank file (with a fingerprint)
+            Payment {
+                source: Some(SourceKey::new(SourceKind::Id, 0x2f6a_0c19_b4e7)),
+                ..payment(3, 2, Out, "99.99", C::USD, date!(2025 - 03 - 05), &[])
+            },
             // partial allocation of a single invoice (written as a split)
             payment(
                 4,
@@ -210,15 +214,18 @@ fn sample() -> Ledger {
                 date!(2025 - 03 - 20),
                 &[(3, "600.00")],
             ),
-            payment(
-                5,
-                3,
-                In,
-                "12000",
-                C::JPY,
-                date!(2025 - 04 - 15),
-                &[(6, "12000")],
-            ),
+            Payment {
+                source: Some(SourceKey::new(SourceKind::Anonymous, (1 << 54) - 1)),
+                ..payment(
+                    5,
+                    3,
+                    In,
+                    "12000",
+                    C::JPY,
+                    date!(2025 - 04 - 15),
+                    &[(6, "12000")],
+                )
+            },
             payment(
                 6,
                 3,
@@ -509,6 +516,13 @@ fn json_export_then_import_is_lossless() {
         "{y}"
     );
     assert!(y.contains("\"unallocated\":\"150.00\""), "{y}");
+    // the fingerprint of an imported payment, none for one entered by hand
+    assert!(y.contains("\"source\":\"id:002f6a0c19b4e7\"}"), "{y}");
+    assert!(
+        y.contains("\"source\":\"anonymous:3fffffffffffff\"}"),
+        "{y}"
+    );
+    assert_eq!(y.matches("\"source\":null}").count(), 4, "{y}");
     let v: serde_json::Value = serde_json::from_str(&y).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 6);
 
@@ -525,9 +539,21 @@ fn json_export_then_import_is_lossless() {
         let plan = read(Cursor::new(text.as_bytes()), "x.json", &m, &mut ids).unwrap();
         m.apply(&plan.changes);
     }
-    assert_eq!(write(&m), (p, i, y));
+    assert_eq!(write(&m), (p, i, y.clone()));
+    assert_eq!(
+        m.payments().iter().map(|p| p.source).collect::<Vec<_>>(),
+        l.payments().iter().map(|p| p.source).collect::<Vec<_>>()
+    );
     // and the CSV of both is the same too
     assert_eq!(csv_payments(&m), csv_payments(&l));
+    // importing it again adds nothing: every row is a duplicate
+    let again = json::read_payments(Cursor::new(y.as_bytes()), "x.json", &m, &mut ids).unwrap();
+    assert_eq!((again.records, again.duplicates.len()), (0, 6));
+    assert!(!again
+        .changes
+        .changes
+        .iter()
+        .any(|c| matches!(c, Change::PutPayment(_) | Change::PutParty(_))));
 
     let mut empty = Vec::new();
     json::write_payments(&mut empty, &l, [].iter()).unwrap();
@@ -602,7 +628,14 @@ fn json_errors_name_line_and_field() {
     );
     assert_eq!(
         json_err(json_read_payments, &format!("[\n{ok},\n{{\"colour\":\"red\"}}]")),
-        "in.json:3: colour: unknown field (expected: date, party, direction, amount, currency, method, reference, invoice, notes, unallocated)"
+        "in.json:3: colour: unknown field (expected: date, party, direction, amount, currency, method, reference, invoice, notes, unallocated, source)"
+    );
+    assert_eq!(
+        json_err(
+            json_read_payments,
+            &format!("[\n{ok},\n{}]", ok.replace("}", ",\"source\":\"id:xyz\"}"))
+        ),
+        "in.json:3: source: 'id:xyz' is not a source fingerprint (KIND:HEX, KIND one of id, content, anonymous, HEX at most 14 hex digits below 40000000000000)"
     );
     assert_eq!(
         json_err(
@@ -1099,7 +1132,7 @@ fn backup_round_trip_is_lossless() {
     };
     let text = backup_text(&l, &filters(), ids);
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("paytrack-backup 2"));
+    assert_eq!(lines.next(), Some("paytrack-backup 3"));
     assert_eq!(
         lines.next(),
         Some("{\"type\":\"ids\",\"party\":10,\"invoice\":20,\"payment\":30}")
@@ -1162,8 +1195,8 @@ fn backup_refuses_truncated_and_malformed_files() {
         format!("paytrack.backup:{}: payments: the end record counts 6 payments but the backup holds 5 (records are missing)", n - 1)
     );
     assert_eq!(
-        err(&text.replacen("paytrack-backup 2", "paytrack-backup 3", 1)),
-        "paytrack.backup:1: backup version 3 is not supported (this paytrack reads versions 1 to 2)"
+        err(&text.replacen("paytrack-backup 3", "paytrack-backup 4", 1)),
+        "paytrack.backup:1: backup version 4 is not supported (this paytrack reads versions 1 to 3)"
     );
     assert!(err("name,role\n").starts_with("paytrack.backup:1: not a paytrack backup"));
     assert_eq!(
@@ -1313,6 +1346,9 @@ fn million_payments_import_and_export_speed() {
             p
         })
         .collect();
+    // the import goes into the same parties and invoices without the payments (into the
+    // ledger that holds them, every row would be a duplicate)
+    let bare = Ledger::from_records(parties.clone(), invoices.clone(), Vec::new());
     let l = Ledger::from_records(parties, invoices, payments);
     // CPU time of this thread: the machine may be shared with other builds
     let cpu = || {
@@ -1330,7 +1366,7 @@ fn million_payments_import_and_export_speed() {
     let (export_wall, export) = (t.elapsed(), cpu() - c);
     let mut ids = IdSeq::default();
     let (t, c) = (Instant::now(), cpu());
-    let plan = csv_own::read_payments(&out[..], "p.csv", &l, &mut ids).unwrap();
+    let plan = csv_own::read_payments(&out[..], "p.csv", &bare, &mut ids).unwrap();
     let (import_wall, import) = (t.elapsed(), cpu() - c);
     assert_eq!(plan.records, n as usize);
     eprintln!(
@@ -1358,6 +1394,43 @@ fn million_payments_import_and_export_speed() {
 }
 
 #[test]
+fn version_2_backups_restore_without_fingerprints() {
+    let text = backup_text(&sample(), &filters(), IdSeq::default());
+    assert!(
+        text.contains(",\"source\":\"id:002f6a0c19b4e7\"}\n"),
+        "{text}"
+    );
+    let v2: String = text
+        .replacen("paytrack-backup 3", "paytrack-backup 2", 1)
+        .lines()
+        .map(|l| match l.find(",\"source\":") {
+            Some(i) => format!("{}}}\n", &l[..i]),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    let b = backup::read(v2.as_bytes(), "old.ptb").unwrap();
+    assert_eq!(b.payments.len(), 6);
+    assert!(b.payments.iter().all(|p| p.source.is_none()));
+    let l = sample();
+    for (a, b) in b.payments.iter().zip(l.payments()) {
+        assert_eq!(
+            Payment {
+                source: None,
+                ..a.clone()
+            },
+            Payment {
+                source: None,
+                ..b.clone()
+            }
+        );
+    }
+    // a damaged fingerprint is refused with its line and field
+    let bad = text.replacen("id:002f6a0c19b4e7", "id:zz", 1);
+    let e = backup::read(bad.as_bytes(), "b.ptb").unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("source"), "{e}");
+}
+
+#[test]
 fn version_1_backups_without_follow_ups_still_restore() {
     let v1 = "paytrack-backup 1\n\
 {\"type\":\"ids\",\"party\":2,\"invoice\":1,\"payment\":1}\n\
@@ -1367,4 +1440,80 @@ fn version_1_backups_without_follow_ups_still_restore() {
     assert_eq!(b.parties.len(), 1);
     assert!(b.follow_ups.is_empty());
     assert_eq!(b.reminder_settings, None);
+}
+
+#[test]
+fn payments_imported_before_fingerprints_were_kept_are_still_recognised() {
+    use paytrack::interchange::foreign::{self, Extract, PlanOptions, Transaction};
+    // as an older paytrack left them: no fingerprint, the source's id as the reference
+    let mut acme = party(1, "Acme Corp", PartyRole::Customer);
+    acme.email = "ap@acme.test".into();
+    let old = |id: u64, reference: &str| Payment {
+        reference: reference.into(),
+        ..payment(
+            id,
+            1,
+            Direction::In,
+            "120.00",
+            Currency::EUR,
+            date!(2026 - 11 - 02),
+            &[],
+        )
+    };
+    let l = Ledger::from_records(
+        vec![acme],
+        Vec::new(),
+        vec![old(1, "FIT-1"), old(2, "November")],
+    );
+    let row = |line: u64, party: &str, reference: &str, source_id: bool| Transaction {
+        line,
+        date: date!(2026 - 11 - 02),
+        direction: Direction::In,
+        amount: d("120.00"),
+        currency: Currency::EUR,
+        party: party.into(),
+        party_assumed: false,
+        reference: reference.into(),
+        source_id,
+        notes: String::new(),
+        invoice_hint: String::new(),
+        method: Method::BankTransfer,
+        fee: false,
+    };
+    let plan = |rows: Vec<Transaction>| {
+        let mut ids = IdSeq::default();
+        foreign::plan(
+            Extract {
+                format: "test".into(),
+                rows: rows.len(),
+                transactions: rows,
+                ..Extract::default()
+            },
+            "t",
+            &l,
+            &mut ids,
+            PlanOptions::default(),
+        )
+    };
+    // by the id kept as the reference; by content, the party named by its address
+    let r = plan(vec![
+        row(2, "Someone", "FIT-1", true),
+        row(3, "AP@acme.test", "November", false),
+        row(4, "AP@acme.test", "December", false),
+    ]);
+    assert_eq!(r.duplicates, vec![2, 3]);
+    assert_eq!(r.payments, 1);
+    // the new payment keeps its row's fingerprint: as the file wrote the counterparty
+    let Some(Change::PutPayment(p)) = r.plan.changes.changes.last() else {
+        panic!("{:?}", r.plan.changes)
+    };
+    assert_eq!(
+        p.source,
+        Some(SourceKey::from(foreign::Transaction::key(&row(
+            4,
+            "AP@acme.test",
+            "December",
+            false
+        ))))
+    );
 }

@@ -90,6 +90,7 @@ fn payment(
                 amount: d(a),
             })
             .collect(),
+        source: None,
     }
 }
 

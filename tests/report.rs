@@ -83,6 +83,7 @@ fn pay(
                 amount: d(a),
             })
             .collect(),
+        source: None,
     }
 }
 
@@ -1052,6 +1053,7 @@ fn random_ledger(invoices: Vec<GenInvoice>, payments: Vec<GenPayment>) -> Ledger
                 reference: String::new(),
                 notes: String::new(),
                 allocations,
+                source: None,
             }
         })
         .collect();

@@ -320,3 +320,127 @@ fn dry_run_and_usage() {
     let out = e.ok(&["import", "statement", f.to_str().unwrap(), "--no-match"]);
     assert!(out.contains("0 payments matched to invoices"), "{out}");
 }
+
+impl Env {
+    /// The id (first column of `paytrack payments`) of the payment with reference `r`.
+    fn payment_id(&self, r: &str) -> String {
+        let table = self.ok(&["payments"]);
+        table
+            .lines()
+            .find(|l| l.split_whitespace().any(|w| w == r))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no payment {r} in\n{table}"))
+            .to_string()
+    }
+}
+
+#[test]
+fn a_statement_imported_again_after_edits_adds_nothing() {
+    let e = Env::with_invoices();
+    e.statement("camt053.xml");
+    // the party renamed, a payment moved to another party, references, a date and an
+    // amount edited: none of it is what a re-import recognises the entries by
+    e.ok(&["edit", "party", "Zoë Ångström", "--name", "Zoe Angstrom"]);
+    let moved = e.payment_id("E2E-MS-1");
+    e.ok(&["edit", "payment", &moved, "--party", "Globex LLC"]);
+    let edited = e.payment_id("E2E-B-1");
+    e.ok(&[
+        "edit",
+        "payment",
+        &edited,
+        "--reference",
+        "batch, first part",
+    ]);
+    let redated = e.payment_id("E2E-000");
+    e.ok(&[
+        "edit",
+        "payment",
+        &redated,
+        "--date",
+        "2026-12-01",
+        "--amount",
+        "99.00",
+        "--reference",
+        "",
+    ]);
+    let ps = e.payments();
+    assert_eq!(s(by_ref(&ps, "E2E-MS-1"), "party"), "Globex LLC");
+    assert!(!ps.iter().any(|p| s(p, "reference") == "E2E-000"));
+    let before = e.export_all();
+    let f = fixture("camt053.xml");
+    let dry = e.ok(&["import", "statement", f.to_str().unwrap(), "--dry-run"]);
+    assert!(
+        dry.starts_with("dry run: would import 0 payments (0 in, 0 out), 0 new parties")
+            && dry.contains("23 duplicates skipped"),
+        "{dry}"
+    );
+    let again = e.statement("camt053.xml");
+    assert!(
+        again.starts_with("imported 0 payments (0 in, 0 out), 0 new parties")
+            && again.contains("23 duplicates skipped"),
+        "{again}"
+    );
+    assert_eq!(e.export_all(), before);
+    // the overlapping statement still brings its new entries only
+    let out = e.statement("camt053_overlap.xml");
+    assert!(out.contains("5 duplicates skipped"), "{out}");
+}
+
+#[test]
+fn a_deleted_payment_comes_back_on_the_next_import_and_only_it() {
+    let e = Env::with_invoices();
+    e.statement("statement_v2.ofx");
+    let all = e.payments();
+    let gone = e.payment_id("F0014");
+    e.ok(&["delete", "payment", &gone]);
+    assert_eq!(e.payments().len(), all.len() - 1);
+    let again = e.statement("statement_v2.ofx");
+    assert!(
+        again.starts_with("imported 1 payment (1 in, 0 out), 0 new parties")
+            && again.contains("19 duplicates skipped"),
+        "{again}"
+    );
+    let back = e.payments();
+    assert_eq!(back.len(), all.len());
+    let p = by_ref(&back, "F0014");
+    assert_eq!(
+        (s(p, "amount"), s(p, "date")),
+        ("292.14", "2026-11-19"),
+        "the same payment again"
+    );
+    // ids are never reused: it is a new payment
+    assert_ne!(e.payment_id("F0014"), gone);
+}
+
+#[test]
+fn a_restored_backup_still_knows_what_was_imported() {
+    let e = Env::with_invoices();
+    e.statement("camt053.xml");
+    let bank = fixture("bank.csv");
+    let bank = bank.to_str().unwrap();
+    e.ok(&["import", "payments", bank, "--profile", "bank"]);
+    e.ok(&["edit", "party", "Zoë Ångström", "--name", "Zoe Angstrom"]);
+    let dump = e.path("paytrack.ptb");
+    e.ok(&["backup", dump.to_str().unwrap()]);
+    let other = e.path("restored");
+    let o = e.run_on(&other, &["restore", dump.to_str().unwrap()]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let before = e.export_all_on(&other);
+    assert_eq!(before, e.export_all());
+    let f = fixture("camt053.xml");
+    let o = e.run_on(&other, &["import", "statement", f.to_str().unwrap()]);
+    assert!(
+        o.stdout
+            .starts_with("imported 0 payments (0 in, 0 out), 0 new parties")
+            && o.stdout.contains("23 duplicates skipped"),
+        "{o:?}"
+    );
+    let o = e.run_on(&other, &["import", "payments", bank, "--profile", "bank"]);
+    assert!(
+        o.stdout
+            .starts_with("imported 0 payments (0 in, 0 out), 0 new parties")
+            && o.stdout.contains("22 duplicates skipped"),
+        "{o:?}"
+    );
+    assert_eq!(e.export_all_on(&other), before);
+}

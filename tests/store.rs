@@ -4,7 +4,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use paytrack::domain::{
     Allocation, Change, ChangeSet, Currency, Direction, IdSeq, Invoice, InvoiceId, InvoiceKind,
-    Method, Party, PartyId, PartyRole, Payment, PaymentId, SavedFilter,
+    Method, Party, PartyId, PartyRole, Payment, PaymentId, SavedFilter, SourceKey, SourceKind,
 };
 use paytrack::store::{Store, StoreError};
 use rust_decimal::Decimal;
@@ -59,6 +59,7 @@ fn payment(id: u64, party: u64, alloc: Option<u64>) -> Payment {
                 }]
             })
             .unwrap_or_default(),
+        source: None,
     }
 }
 
@@ -194,7 +195,7 @@ fn unknown_record_tag_is_an_error_not_a_default() {
         let db = sled::open(dir.path()).unwrap();
         let key = [b'p', 0, 0, 0, 0, 0, 0, 0, 0];
         let mut v = db.get(key).unwrap().unwrap().to_vec();
-        v[0] = 0x12; // a payment block version this build does not know
+        v[0] = 0x13; // a payment block version this build does not know
         db.insert(key, v).unwrap();
         db.flush().unwrap();
     }
@@ -202,7 +203,7 @@ fn unknown_record_tag_is_an_error_not_a_default() {
     let e = s.load().unwrap_err();
     let msg = e.to_string();
     assert!(msg.contains("payment block 0"), "{msg}");
-    assert!(msg.contains("0x12"), "{msg}");
+    assert!(msg.contains("0x13"), "{msg}");
     assert!(msg.contains("paytrack check"), "{msg}");
 }
 
@@ -248,13 +249,45 @@ mod golden {
         });
         let q = payment(8, 3, None);
         let recs = [codec::PaymentV1::from(&p), codec::PaymentV1::from(&q)];
-        let bytes = check("payment_block_v1.bin", codec::encode_payment_block(&recs));
+        let bytes = check(
+            "payment_block_v1.bin",
+            codec::encode_payment_block_v1(&recs),
+        );
         let back: Vec<Payment> = codec::decode_payment_block(&bytes)
             .unwrap()
             .into_iter()
             .map(|r| Payment::try_from(r).unwrap())
             .collect();
-        assert_eq!(back, vec![p, q]);
+        assert_eq!(back, vec![p.clone(), q.clone()]);
+        // the direct decoder the store loads with reads it too: no sources
+        let mut direct = Vec::new();
+        codec::decode_payments_into(&bytes, &mut direct).unwrap();
+        assert_eq!(direct, vec![p, q]);
+    }
+
+    #[test]
+    fn payment_block_v2() {
+        let mut p = payment(7, 3, Some(2));
+        p.source = Some(SourceKey::new(SourceKind::Id, 0x003a_9210_4d7f_17e8));
+        let q = payment(8, 3, None);
+        let mut r = payment(9, 3, None);
+        r.source = Some(SourceKey::new(SourceKind::Content, 0x003a_9161_ea55_85e0));
+        let mut s = payment(10, 3, None);
+        s.source = Some(SourceKey::new(SourceKind::Anonymous, 1));
+        let all = [p, q, r, s];
+        let recs: Vec<codec::PaymentV2> = all.iter().map(codec::PaymentV2::from).collect();
+        let bytes = check("payment_block_v2.bin", codec::encode_payment_block(&recs));
+        assert_eq!(bytes[0], codec::tag::PAYMENT_BLOCK_V2);
+        assert_eq!(codec::encode_payments(all.iter()), bytes, "direct encoder");
+        let back: Vec<Payment> = codec::decode_payment_block(&bytes)
+            .unwrap()
+            .into_iter()
+            .map(|r| Payment::try_from(r).unwrap())
+            .collect();
+        assert_eq!(back, all);
+        let mut direct = Vec::new();
+        codec::decode_payments_into(&bytes, &mut direct).unwrap();
+        assert_eq!(direct, all);
     }
 
     #[test]
@@ -288,7 +321,9 @@ mod golden {
 
     #[test]
     fn truncated_and_oversized_values_are_errors() {
-        let recs = [codec::PaymentV1::from(&payment(1, 1, None))];
+        let mut p = payment(1, 1, None);
+        p.source = Some(SourceKey::new(SourceKind::Content, 12345));
+        let recs = [codec::PaymentV2::from(&p)];
         let bytes = codec::encode_payment_block(&recs);
         for cut in 0..bytes.len() {
             assert!(
@@ -310,5 +345,51 @@ mod golden {
             0x0f,
         ];
         assert!(codec::decode_payment_block(&huge).is_err());
+        let mut huge = huge;
+        huge[0] = codec::tag::PAYMENT_BLOCK_V2;
+        assert!(codec::decode_payment_block(&huge).is_err());
+        assert!(codec::decode_payments_into(&huge, &mut Vec::new()).is_err());
     }
+}
+
+#[test]
+fn a_store_written_before_fingerprints_loads_and_takes_them_on() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = Store::open(dir.path()).unwrap();
+        s.commit(&seed(3)).unwrap();
+    }
+    // rewrite the payment block as an older paytrack wrote it: version 1
+    {
+        use paytrack::store::codec;
+        let db = sled::open(dir.path()).unwrap();
+        let key = [b'p', 0, 0, 0, 0, 0, 0, 0, 0];
+        let v = db.get(key).unwrap().unwrap();
+        assert_eq!(
+            v[0],
+            codec::tag::PAYMENT_BLOCK_V2,
+            "new writes are version 2"
+        );
+        let recs: Vec<codec::PaymentV1> = (1..=3)
+            .map(|i| codec::PaymentV1::from(&payment(i, 1, Some(i))))
+            .collect();
+        db.insert(key, codec::encode_payment_block_v1(&recs))
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let s = Store::open(dir.path()).unwrap();
+    let l = s.load().unwrap();
+    assert_eq!(l.payment(PaymentId(2)).unwrap(), &payment(2, 1, Some(2)));
+    assert!(l.payments().iter().all(|p| p.source.is_none()));
+    // a change to the block writes it as version 2, sources and all
+    let mut p = payment(2, 1, Some(2));
+    p.source = Some(SourceKey::new(SourceKind::Id, 77));
+    let mut set = ChangeSet::new();
+    set.push(Change::PutPayment(p.clone()));
+    s.commit(&set).unwrap();
+    drop(s);
+    let s = Store::open(dir.path()).unwrap();
+    let l = s.load().unwrap();
+    assert_eq!(l.payment(PaymentId(2)).unwrap(), &p);
+    assert_eq!(l.payment(PaymentId(3)).unwrap(), &payment(3, 1, Some(3)));
 }

@@ -283,6 +283,92 @@ fn import_shows_the_payments_and_undo_takes_the_whole_import_back() {
 }
 
 #[test]
+fn an_own_file_again_is_all_duplicates_until_its_import_is_undone() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "payments.csv", OWN_PAYMENTS);
+    let mut h = harness(120, 40, dir.path());
+    open(&mut h, &file);
+    h.keys("enter");
+    h.keys("enter enter");
+    assert!(h.app.import.is_none());
+    assert_eq!(h.store.ledger().payments().len(), 9);
+    // the same file again: every row is recorded already
+    open(&mut h, &file);
+    let lines = h.keys("enter");
+    shows(
+        &lines,
+        "0 payments (0 in, 0 out), 0 new parties, 3 duplicates skipped",
+    );
+    shows(&lines, "already recorded (skipped), lines 2, 3, 4");
+    let lines = h.keys("enter");
+    shows(&lines, "nothing to import from payments.csv");
+    h.keys("enter");
+    assert!(h.app.import.is_none());
+    assert_eq!(h.store.commits(), 1);
+    // one undo takes the import back: the file imports in full again
+    let lines = h.keys("u");
+    assert!(
+        hint(&lines).contains("undone: import of payments.csv (3 payments)"),
+        "{}",
+        hint(&lines)
+    );
+    assert_eq!(h.store.ledger().payments().len(), 6);
+    open(&mut h, &file);
+    let lines = h.keys("enter");
+    shows(
+        &lines,
+        "3 payments (2 in, 1 out), 1 new party, 2 allocated to invoices",
+    );
+    let lines = h.keys("enter");
+    shows(
+        &lines,
+        "imported 3 payments (2 in, 1 out), 1 new party, 2 allocated to invoices",
+    );
+    h.keys("enter");
+    assert_eq!(h.store.ledger().payments().len(), 9);
+    assert_eq!(h.store.commits(), 3);
+}
+
+#[test]
+fn a_payment_edited_in_the_form_keeps_its_fingerprint() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "payments.csv", OWN_PAYMENTS);
+    let mut h = harness(120, 40, dir.path());
+    open(&mut h, &file);
+    h.keys("enter");
+    h.keys("enter enter");
+    let imported = |h: &Harness| {
+        h.store
+            .ledger()
+            .payments()
+            .iter()
+            .find(|p| p.reference == "NK-1")
+            .cloned()
+            .expect("the imported payment")
+    };
+    let before = imported(&h);
+    assert!(before.source.is_some());
+    // edit its notes in the form (the last field) and save
+    h.keys("1 /");
+    h.type_text("NK-1");
+    h.keys("enter");
+    let lines = h.keys("e");
+    assert!(h.app.form.is_some(), "{}", screen(&lines));
+    h.keys("tab tab tab tab tab tab tab tab");
+    h.type_text(" (edited)");
+    h.keys("ctrl-s");
+    assert!(h.app.form.is_none());
+    let after = imported(&h);
+    assert_eq!(after.notes, "first order (edited)");
+    assert_eq!(after.source, before.source);
+    // and the file is still known
+    h.keys("esc esc");
+    open(&mut h, &file);
+    let lines = h.keys("enter");
+    shows(&lines, "3 duplicates skipped");
+}
+
+#[test]
 fn a_statement_imported_twice_adds_nothing_the_second_time() {
     let camt = sample("camt053.xml");
     let dir = tempfile::tempdir().unwrap();
@@ -314,6 +400,14 @@ fn a_statement_imported_twice_adds_nothing_the_second_time() {
     );
     assert_eq!(h.store.ledger().payments().len(), n);
     assert_eq!(h.store.commits(), 1);
+    // undone, the statement imports in full again
+    h.keys("u");
+    assert_eq!(h.store.ledger().payments().len(), 6);
+    open(&mut h, &camt);
+    let lines = h.keys("down left enter");
+    shows(&lines, "0 duplicates skipped");
+    h.keys("enter enter");
+    assert_eq!(h.store.ledger().payments().len(), n);
 }
 
 #[test]

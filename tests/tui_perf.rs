@@ -45,6 +45,7 @@ fn big() -> Ledger {
             reference: format!("REF-{i}"),
             notes: String::new(),
             allocations: Vec::new(),
+            source: None,
         })
         .collect();
     Ledger::from_records(parties, Vec::new(), payments)

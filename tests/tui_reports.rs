@@ -480,6 +480,7 @@ fn edge_ledger(today: Date) -> Ledger {
                                 invoice: inv.id,
                                 amount: dec(a),
                             }],
+                            source: None,
                         });
                     }
                     if variant == 0 && k == 0 {
@@ -628,6 +629,7 @@ fn punctuality_sparkline_shows_days_late_of_the_last_paid_invoices() {
                 invoice: InvoiceId(id),
                 amount: dec("100"),
             }],
+            source: None,
         });
     }
     let l = Ledger::from_records(vec![party(1, "Slowpay Ltd")], invoices, payments);
@@ -755,6 +757,7 @@ fn punctuality_sorts_and_scrolls() {
                 invoice: InvoiceId(i * 2),
                 amount: dec("100"),
             }],
+            source: None,
         });
     }
     let mut o = HarnessOptions::fixture(80, 24);

@@ -175,21 +175,35 @@ pub fn import(ctx: &Context, a: &ImportArgs, out: &mut impl Write) -> Result<()>
             (_, ImportWhat::Statement) => unreachable!("statements are handled above"),
         };
         let what = noun(a.what);
+        // rows the store holds already (payments only): counted, like other systems' files
+        let duplicates = match plan.duplicates.len() {
+            0 => String::new(),
+            n => format!(", {}", plural(n, "duplicate skipped", "duplicates skipped")),
+        };
         if a.dry_run {
             writeln!(
                 out,
-                "dry run: would import {} {what}, {} new parties; nothing was changed",
+                "dry run: would import {} {what}, {} new parties{duplicates}; nothing was changed",
                 plan.records, plan.new_parties
             )?;
+            if !plan.duplicates.is_empty() {
+                writeln!(
+                    out,
+                    "duplicates (already recorded), lines: {}",
+                    lines_list(&plan.duplicates)
+                )?;
+            }
             return Ok(());
         }
-        store
-            .safety_copy("import")?
-            .inspect(|c| eprintln!("paytrack: {c}"));
-        super::commit(store, l, &plan.changes).context("nothing was imported")?;
+        if !plan.changes.changes.is_empty() {
+            store
+                .safety_copy("import")?
+                .inspect(|c| eprintln!("paytrack: {c}"));
+            super::commit(store, l, &plan.changes).context("nothing was imported")?;
+        }
         writeln!(
             out,
-            "imported {} {what}, {} new parties",
+            "imported {} {what}, {} new parties{duplicates}",
             plan.records, plan.new_parties
         )?;
         Ok(())
@@ -322,6 +336,17 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// Line numbers for a preview: the first 50, then `...`.
+fn lines_list(lines: &[u64]) -> String {
+    const SHOW: usize = 50;
+    let shown: Vec<String> = lines.iter().take(SHOW).map(u64::to_string).collect();
+    format!(
+        "{}{}",
+        shown.join(", "),
+        if lines.len() > SHOW { ", ..." } else { "" }
+    )
+}
+
 /// Prints the preview or commits the plan of a foreign import.
 fn finish_import(
     store: &Session,
@@ -390,16 +415,10 @@ fn finish_import(
         }
         more(out, r.matches.len(), "matches")?;
         if !r.duplicates.is_empty() {
-            let lines: Vec<String> = r.duplicates.iter().take(SHOW).map(u64::to_string).collect();
             writeln!(
                 out,
-                "duplicates (already recorded), lines: {}{}",
-                lines.join(", "),
-                if r.duplicates.len() > SHOW {
-                    ", ..."
-                } else {
-                    ""
-                }
+                "duplicates (already recorded), lines: {}",
+                lines_list(&r.duplicates)
             )?;
         }
         for s in r.skipped.iter().take(SHOW) {

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use time::Date;
 
-use super::{Currency, DomainError};
+use super::{Currency, DomainError, SourceKey};
 
 macro_rules! id_type {
     ($(#[$m:meta])* $name:ident) => {
@@ -206,6 +206,10 @@ pub struct Payment {
     pub notes: String,
     /// Invoices this payment is applied to; their sum is at most `amount`.
     pub allocations: Vec<Allocation>,
+    /// The fingerprint of the row it was imported from, by which a re-import knows it
+    /// whatever was edited since; `None` for a payment entered by hand (or imported
+    /// before fingerprints were kept).
+    pub source: Option<SourceKey>,
 }
 
 impl Payment {
@@ -344,6 +348,7 @@ mod tests {
                     amount: d(a),
                 })
                 .collect(),
+            source: None,
         }
     }
 
@@ -391,6 +396,14 @@ mod tests {
         assert!(dup.validate(|_| Some(&ok)).is_err());
         let missing = pay("50", &[(9, "10")]);
         assert!(missing.validate(|_| None).is_err());
+    }
+
+    /// A million payments are held in memory: the source fingerprint fits in the padding
+    /// the other fields leave (120 bytes before it was added).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_payment_stays_small() {
+        assert_eq!(std::mem::size_of::<Payment>(), 120);
     }
 
     #[test]

@@ -1063,6 +1063,7 @@ mod tests {
                     amount: d(a),
                 })
                 .collect(),
+            source: None,
         }
     }
 

@@ -473,6 +473,7 @@ mod tests {
             reference: reference.into(),
             notes: String::new(),
             allocations: vec![],
+            source: None,
         }
     }
 

@@ -5,6 +5,7 @@ mod changes;
 mod dates;
 mod entities;
 mod money;
+mod source;
 mod status;
 
 pub mod aging;
@@ -16,6 +17,7 @@ pub use changes::{Change, ChangeSet, IdSeq, SavedFilter};
 pub use dates::{format_date, parse_date, parse_relative_date};
 pub use entities::*;
 pub use money::{format_amount, parse_amount, parse_positive_amount, Currency};
+pub use source::{SourceKey, SourceKind};
 pub use status::{InvoiceStatus, Settlement, StatusRules, DEFAULT_DUE_SOON_DAYS};
 
 /// Errors raised by domain rules and value parsing.

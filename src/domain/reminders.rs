@@ -708,6 +708,7 @@ mod tests {
                 invoice: InvoiceId(inv),
                 amount: d(amount),
             }],
+            source: None,
         }
     }
 

@@ -1,18 +1,21 @@
 //! The backup: a lossless, versioned, line-oriented dump of everything.
 //!
 //! ```text
-//! paytrack-backup 2
+//! paytrack-backup 3
 //! {"type":"ids","party":4,"invoice":9,"payment":12}
 //! {"type":"party","id":1,"name":"Müller GmbH","role":"customer","email":"","terms_days":30,"notes":""}
 //! {"type":"invoice","id":1,"number":"INV-1","party":1,"kind":"receivable",...,"void":false}
-//! {"type":"payment","id":1,...,"allocations":[{"invoice":1,"amount":"100.00"}]}
+//! {"type":"payment","id":1,...,"allocations":[{"invoice":1,"amount":"100.00"}],"source":"id:3a92104d7f17e8"}
 //! {"type":"filter","name":"late","query":"status:overdue","pin":1}
 //! {"type":"follow_up","invoice":1,"snooze_until":"2026-12-20","promise":null,"disputed":false,"sent":[]}
 //! {"type":"reminder_settings","min_amount":"0","receivable":[{"offset_days":-3,...}],"payable":[...]}
 //! {"type":"end","parties":1,"invoices":1,"payments":1,"filters":1,"follow_ups":1}
 //! ```
 //!
-//! Version 1 files (without follow-ups and reminder settings) are still read.
+//! A payment's `source` (the fingerprint of the row it was imported from, see
+//! [`super::fingerprint`]) is written only for imported payments. Version 2 files (without
+//! fingerprints) and version 1 files (also without follow-ups and reminder settings) are
+//! still read.
 //!
 //! Ids are kept, amounts are written exactly (not rounded), text is JSON-escaped so any
 //! string round-trips and every record stays on one line. The trailer's counts let a
@@ -32,7 +35,7 @@ use crate::domain::ledger::{name_key, Ledger};
 use crate::domain::reminders::{FollowUp, Ladder, ReminderLevel, ReminderSettings, SentReminder};
 use crate::domain::{
     parse_amount, parse_date, Allocation, Currency, Direction, IdSeq, Invoice, InvoiceId,
-    InvoiceKind, Method, Party, PartyId, PartyRole, Payment, PaymentId, SavedFilter,
+    InvoiceKind, Method, Party, PartyId, PartyRole, Payment, PaymentId, SavedFilter, SourceKey,
 };
 
 use super::{fast_date, ImportError};
@@ -40,9 +43,10 @@ use super::{fast_date, ImportError};
 /// The first line's magic word.
 const MAGIC: &str = "paytrack-backup";
 /// The format version this code writes and reads.
-pub const VERSION: u32 = 2;
-/// Older versions this code still reads (version 1 has no follow-ups or reminder settings).
-const READS: [u32; 2] = [1, 2];
+pub const VERSION: u32 = 3;
+/// Older versions this code still reads (version 2 has no payment fingerprints, version 1
+/// neither follow-ups nor reminder settings).
+const READS: [u32; 3] = [1, 2, 3];
 
 /// Everything a backup holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -202,6 +206,8 @@ struct PaymentRec<'a> {
     notes: String,
     #[serde(borrow)]
     allocations: Vec<AllocRec<'a>>,
+    #[serde(borrow, default)]
+    source: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -299,6 +305,7 @@ pub fn write(
             reference: &p.reference,
             notes: &p.notes,
             allocations: Allocs(&p.allocations),
+            source: p.source.map(Fingerprint),
         };
         line(&mut out, &mut buf, "payment", &rec)?;
     }
@@ -378,6 +385,15 @@ impl Serialize for Exact {
     }
 }
 
+/// A payment's source fingerprint as `"KIND:HEX"`, without allocating.
+struct Fingerprint(SourceKey);
+
+impl Serialize for Fingerprint {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
 /// A payment's allocations as `[{"invoice":ID,"amount":"EXACT"}]`.
 struct Allocs<'a>(&'a [Allocation]);
 
@@ -431,6 +447,8 @@ struct PaymentRecOut<'a> {
     reference: &'a str,
     notes: &'a str,
     allocations: Allocs<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<Fingerprint>,
 }
 
 #[derive(Serialize)]
@@ -692,6 +710,11 @@ pub fn read(mut r: impl BufRead, source_name: &str) -> Result<BackupContents, Im
                     reference: rec.reference,
                     notes: rec.notes,
                     allocations,
+                    source: rec
+                        .source
+                        .as_deref()
+                        .map(|s| at.field("source", s.parse::<SourceKey>()))
+                        .transpose()?,
                 });
             }
             "filter" => {

@@ -29,8 +29,8 @@ use crate::domain::ledger::Ledger;
 use crate::domain::{IdSeq, Invoice, Party, Payment, StatusRules};
 
 use super::rows::{
-    merge_invoices, merge_payments, Ctx, InvoiceSink, Part, PartySink, PaymentSink, RowSink,
-    Schema, INVOICES, MAX_COLUMNS, PARTIES, PAYMENTS,
+    merge_invoices, merge_payments, Ctx, InvoiceSink, Part, PartySink, RowSink, Schema, INVOICES,
+    MAX_COLUMNS, PARTIES, PAYMENTS,
 };
 use super::{amount_into, date_into, neutralise_into, ImportError, ImportPlan};
 
@@ -51,15 +51,19 @@ pub fn read_invoices(
 }
 
 /// Reads `payments.csv` into a plan: new payments (allocated to invoices already in
-/// `ledger`) plus the parties they name.
+/// `ledger`) plus the parties they name. Rows the store holds already (the same date,
+/// amount, currency, direction, party and reference as a payment imported before, see
+/// [`super::fingerprint`]) are left out and listed in the plan's `duplicates`.
 pub fn read_payments(
     r: impl Read,
     source_name: &str,
     ledger: &Ledger,
     ids: &mut IdSeq,
 ) -> Result<ImportPlan, ImportError> {
-    let sink = PaymentSink::new(Ctx::new(source_name, ledger, ids, true));
-    let plan = read_csv(r, source_name, sink)?;
+    let ctx = Ctx::new(source_name, ledger, ids, true);
+    let mut part = Part::new(&ctx, 0);
+    let err = read_csv_rows(r, source_name, &PAYMENTS, |line, c| part.payment(line, c)).err();
+    let plan = merge_payments(ctx.again(), vec![(part, err)])?;
     *ids = plan.changes.ids.unwrap_or(*ids);
     Ok(plan)
 }
@@ -613,7 +617,20 @@ fn read_csv<S: RowSink>(
     source: &str,
     mut sink: S,
 ) -> Result<ImportPlan, ImportError> {
-    let schema = sink.schema();
+    read_csv_rows(r, source, sink.schema(), |line, cells| {
+        sink.row(line, cells)
+    })?;
+    Ok(sink.finish())
+}
+
+/// Reads a whole CSV file of `schema`'s layout, each row into `row`, up to the first
+/// error.
+fn read_csv_rows(
+    r: impl Read,
+    source: &str,
+    schema: &'static Schema,
+    row: impl FnMut(u64, &[&str]) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
     let input = Tracked::new(r).map_err(|e| io_error(source, 1, &e))?;
     let mut rdr = reader(input);
     let mut rec = StringRecord::new();
@@ -635,15 +652,7 @@ fn read_csv<S: RowSink>(
         ));
     }
     let map = map_header(source, header_line, schema, &rec)?;
-    read_rows(
-        &mut rdr,
-        source,
-        schema,
-        &map,
-        header_line,
-        |line, cells| sink.row(line, cells),
-    )?;
-    Ok(sink.finish())
+    read_rows(&mut rdr, source, schema, &map, header_line, row)
 }
 
 fn unclosed(source: &str, line: u64) -> ImportError {

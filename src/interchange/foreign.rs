@@ -326,6 +326,8 @@ pub fn plan(
     };
     let mut seq = *ids;
     seq.cover(ledger);
+    // the fingerprints, of the rows as the file wrote them (before the party names below)
+    let keys: Vec<Key> = transactions.iter().map(Transaction::key).collect();
     // 1. e-mail addresses name parties that have them
     let by_email: HashMap<String, &Party> = ledger
         .parties()
@@ -350,11 +352,13 @@ pub fn plan(
         });
     let mut existing = Existing::new(ledger, lo, hi);
     let mut fresh = Vec::with_capacity(transactions.len());
-    for t in transactions {
-        if existing.is_duplicate(t.key()) {
+    for (t, key) in transactions.into_iter().zip(keys) {
+        // a payment imported before fingerprints were kept knows the party by its name
+        let named = t.key();
+        if existing.is_duplicate(key) || (named != key && existing.is_duplicate(named)) {
             out.duplicates.push(t.line);
         } else {
-            fresh.push(t);
+            fresh.push((t, key));
         }
     }
     // 3. and 4. payments, matched to invoices
@@ -365,7 +369,7 @@ pub fn plan(
     };
     let mut new_names: HashSet<String> = HashSet::new();
     let mut payments = Vec::with_capacity(fresh.len());
-    for t in fresh {
+    for (t, key) in fresh {
         if !t.currency.fits(t.amount) {
             let n = t.currency.minor_units();
             out.error_count += 1;
@@ -441,6 +445,7 @@ pub fn plan(
             reference: t.reference,
             notes: t.notes,
             allocations,
+            source: Some(key.into()),
         }));
     }
     let mut changes = Vec::new();
@@ -455,6 +460,7 @@ pub fn plan(
         },
         records: out.payments,
         new_parties: new,
+        duplicates: Vec::new(),
     };
     if taken {
         *ids = seq;

@@ -1,12 +1,17 @@
 //! The same records as JSON: an array of objects, one object per line, with the field names
 //! of the CSV columns plus the derived ones. Amounts are strings like `"1234.50"` (exact,
 //! with the currency's minor units), dates `"YYYY-MM-DD"`, `terms_days` a number or null.
+//! Payments also carry `source`, the fingerprint of the row an imported payment was read
+//! from (`"id:002f6a0c19b4e7"`, null for one entered by hand), so that export → import
+//! keeps what a re-import of that row is recognised by; a payment without the key gets
+//! its row's content key, as from a CSV file.
 //!
 //! Text is written as it is (no spreadsheet neutralisation: JSON is not opened as a sheet).
 //! Reading accepts the same objects; keys are case-sensitive, unknown keys are refused,
 //! a missing key counts as empty.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{self, BufWriter, Read, Write};
 
 use serde::Serialize;
@@ -16,7 +21,10 @@ use crate::domain::ledger::Ledger;
 use crate::domain::{IdSeq, Invoice, Party, Payment, StatusRules};
 
 use super::csv_own::allocation_cell;
-use super::rows::{Ctx, InvoiceSink, PartySink, PaymentSink, RowSink, MAX_COLUMNS};
+use super::rows::{
+    merge_payments, pay, Ctx, InvoiceSink, Part, PartySink, RowSink, Schema, MAX_COLUMNS,
+    NO_SOURCE, PAYMENTS_JSON,
+};
 use super::{amount_into, date_into, strip_bom, ImportError, ImportPlan};
 
 #[derive(Serialize)]
@@ -45,6 +53,7 @@ struct PaymentOut<'a> {
     invoice: &'a str,
     notes: &'a str,
     unallocated: &'a str,
+    source: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -117,14 +126,23 @@ pub fn write_payments<'a>(
     ledger: &Ledger,
     rows: impl Iterator<Item = &'a Payment>,
 ) -> io::Result<()> {
-    let (mut date, mut amount, mut invoice, mut unallocated) =
-        (String::new(), String::new(), String::new(), String::new());
+    let (mut date, mut amount, mut invoice, mut unallocated, mut source) = (
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+    );
     write_array(w, rows, |out, p| {
         let dp = p.currency.minor_units();
         date_into(&mut date, p.date);
         amount_into(&mut amount, p.amount, dp);
         allocation_cell(&mut invoice, ledger, p);
         amount_into(&mut unallocated, p.unallocated(), dp);
+        if let Some(k) = p.source {
+            source.clear();
+            let _ = write!(source, "{k}");
+        }
         let row = PaymentOut {
             date: &date,
             party: ledger.party_name(p.party),
@@ -136,6 +154,7 @@ pub fn write_payments<'a>(
             invoice: &invoice,
             notes: &p.notes,
             unallocated: &unallocated,
+            source: p.source.map(|_| source.as_str()),
         };
         serde_json::to_writer(out, &row).map_err(io::Error::from)
     })
@@ -172,15 +191,24 @@ pub fn read_invoices(
     Ok(plan)
 }
 
-/// Reads payments written by [`write_payments`] (or by hand) into a plan.
+/// Reads payments written by [`write_payments`] (or by hand) into a plan. A payment's
+/// `source` (the fingerprint of the row it was imported from) is kept; rows the store
+/// holds already (by that fingerprint, else by date, amount, currency, direction, party
+/// and reference, see [`super::fingerprint`]) are left out and listed in the plan's
+/// `duplicates`.
 pub fn read_payments(
     r: impl Read,
     source_name: &str,
     ledger: &Ledger,
     ids: &mut IdSeq,
 ) -> Result<ImportPlan, ImportError> {
-    let sink = PaymentSink::new(Ctx::new(source_name, ledger, ids, false));
-    let plan = read_json(r, source_name, sink)?;
+    let ctx = Ctx::new(source_name, ledger, ids, false);
+    let mut part = Part::new(&ctx, 0);
+    let err = read_json_rows(r, source_name, &PAYMENTS_JSON, |line, c| {
+        part.payment(line, c)
+    })
+    .err();
+    let plan = merge_payments(ctx.again(), vec![(part, err)])?;
     *ids = plan.changes.ids.unwrap_or(*ids);
     Ok(plan)
 }
@@ -252,11 +280,23 @@ fn cell(v: &Value) -> Result<Cow<'_, str>, String> {
 }
 
 fn read_json<S: RowSink>(
-    mut r: impl Read,
+    r: impl Read,
     source: &str,
     mut sink: S,
 ) -> Result<ImportPlan, ImportError> {
-    let schema = sink.schema();
+    read_json_rows(r, source, sink.schema(), |line, cells| {
+        sink.row(line, cells)
+    })?;
+    Ok(sink.finish())
+}
+
+/// Reads a JSON array of `schema`'s objects, each into `row`, up to the first error.
+fn read_json_rows(
+    mut r: impl Read,
+    source: &str,
+    schema: &'static Schema,
+    mut row: impl FnMut(u64, &[&str]) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
     let mut bytes = Vec::new();
     r.read_to_end(&mut bytes)
         .map_err(|e| ImportError::new(source, 1, None, format!("cannot read: {e}")))?;
@@ -327,13 +367,19 @@ fn read_json<S: RowSink>(
                             format!("unknown field (expected: {})", schema.columns.join(", ")),
                         )
                     })?;
-                cows[slot] = cell(v).map_err(|m| ImportError::new(source, line, Some(k), m))?;
+                cows[slot] = match v {
+                    // a payment entered by hand: no fingerprint (absent: the row's own)
+                    Value::Null if std::ptr::eq(schema, &PAYMENTS_JSON) && slot == pay::SOURCE => {
+                        Cow::Borrowed(NO_SOURCE)
+                    }
+                    _ => cell(v).map_err(|m| ImportError::new(source, line, Some(k), m))?,
+                };
             }
             let mut cells = [""; MAX_COLUMNS];
             for (c, v) in cells.iter_mut().zip(&cows) {
                 *c = v;
             }
-            sink.row(line, &cells[..schema.columns.len()])?;
+            row(line, &cells[..schema.columns.len()])?;
             i = skip_ws(b, i);
             match b.get(i) {
                 Some(b',') => i = skip_ws(b, i + 1),
@@ -372,5 +418,5 @@ fn read_json<S: RowSink>(
             "unexpected text after the array",
         ));
     }
-    Ok(sink.finish())
+    Ok(())
 }

@@ -93,6 +93,9 @@ pub struct ImportPlan {
     pub records: usize,
     /// Number of parties the import creates.
     pub new_parties: usize,
+    /// Lines of the rows left out because the store holds them already (own layouts;
+    /// other systems' files report theirs in [`foreign::TransactionImport`]).
+    pub duplicates: Vec<u64>,
 }
 
 /// Whether a spreadsheet would treat a cell starting with `c` as a formula.

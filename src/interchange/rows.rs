@@ -11,13 +11,14 @@ use rust_decimal::Decimal;
 use crate::domain::ledger::{name_key, FastBuildHasher, Ledger};
 use crate::domain::{
     check_compatible, parse_date, parse_positive_amount, Allocation, Change, ChangeSet, Currency,
-    Direction, IdSeq, Invoice, InvoiceKind, Method, Party, PartyId, PartyRole, Payment,
+    Direction, IdSeq, Invoice, InvoiceKind, Method, Party, PartyId, PartyRole, Payment, SourceKey,
 };
 
+use super::fingerprint::{content_key, Days, Existing, Key};
 use super::{fast_date, unneutralise, ImportError, ImportPlan};
 
 /// The most slots any schema has.
-pub(crate) const MAX_COLUMNS: usize = 10;
+pub(crate) const MAX_COLUMNS: usize = 11;
 
 /// The columns of one layout.
 pub(crate) struct Schema {
@@ -84,7 +85,14 @@ pub(crate) mod pay {
     pub const REFERENCE: usize = 6;
     pub const INVOICE: usize = 7;
     pub const NOTES: usize = 8;
+    /// JSON only: the fingerprint of the payment's source row.
+    pub const SOURCE: usize = 10;
 }
+
+/// The `source` cell of a payment that has no fingerprint (JSON `null`: entered by hand).
+/// An empty or absent one (a CSV file, JSON written by hand) makes the row's content key
+/// the payment's fingerprint.
+pub(crate) const NO_SOURCE: &str = "none";
 
 /// `payments.csv`.
 pub(crate) static PAYMENTS: Schema = Schema {
@@ -99,6 +107,26 @@ pub(crate) static PAYMENTS: Schema = Schema {
         "invoice",
         "notes",
         "unallocated",
+    ],
+    required: 5,
+    derived: 9,
+};
+
+/// Payments as JSON: the CSV columns and the fingerprint of an imported payment's source
+/// row (`null` for one entered by hand), so that export → import keeps it.
+pub(crate) static PAYMENTS_JSON: Schema = Schema {
+    columns: &[
+        "date",
+        "party",
+        "direction",
+        "amount",
+        "currency",
+        "method",
+        "reference",
+        "invoice",
+        "notes",
+        "unallocated",
+        "source",
     ],
     required: 5,
     derived: 9,
@@ -339,6 +367,7 @@ fn plan(ctx: Ctx<'_>, changes: Vec<Change>, records: usize, new_parties: usize) 
         },
         records,
         new_parties,
+        duplicates: Vec::new(),
     }
 }
 
@@ -486,24 +515,6 @@ fn invoice_row(ctx: &Ctx<'_>, line: u64, c: &[&str]) -> Result<Invoice, RowError
     })
 }
 
-/// Builds payments.
-pub(crate) struct PaymentSink<'a> {
-    ctx: Ctx<'a>,
-    parties: PartyResolver<'a>,
-    /// `PutPayment` changes, in file order.
-    payments: Vec<Change>,
-}
-
-impl<'a> PaymentSink<'a> {
-    pub fn new(ctx: Ctx<'a>) -> Self {
-        PaymentSink {
-            parties: PartyResolver::new(ctx.ledger),
-            ctx,
-            payments: Vec::new(),
-        }
-    }
-}
-
 /// Parses the `invoice` cell: empty, one number (the whole amount), or a split
 /// `NUMBER=AMOUNT;NUMBER=AMOUNT`.
 fn allocations(
@@ -562,36 +573,6 @@ fn allocations(
         });
     }
     Ok(out)
-}
-
-impl RowSink for PaymentSink<'_> {
-    fn schema(&self) -> &'static Schema {
-        &PAYMENTS
-    }
-
-    fn row(&mut self, line: u64, c: &[&str]) -> Result<(), ImportError> {
-        let (mut p, check) = payment_row(&self.ctx, line, c)?;
-        p.party = self
-            .parties
-            .resolve(
-                self.ctx.text(c[pay::PARTY]),
-                PartyRole::for_direction(p.direction),
-                &mut self.ctx.ids,
-            )
-            .map_err(|m| self.ctx.err(line, "party", m))?;
-        p.id = self.ctx.ids.next_payment();
-        check
-            .finish(&p, self.ctx.ledger)
-            .map_err(|m| self.ctx.err(line, "invoice", m))?;
-        self.payments.push(Change::PutPayment(p));
-        Ok(())
-    }
-
-    fn finish(self) -> ImportPlan {
-        let records = self.payments.len();
-        let (changes, new_parties) = with_parties(self.parties, self.payments);
-        plan(self.ctx, changes, records, new_parties)
-    }
 }
 
 /// The check of a payment's allocations that needs its party, made once the party is
@@ -654,9 +635,27 @@ fn payment_row<'l>(
         .map_err(|m| ctx.err(line, "invoice", m))?;
     let reference = ctx.text(c[pay::REFERENCE]).to_string();
     let notes = ctx.text(c[pay::NOTES]).to_string();
-    if ctx.text(c[pay::PARTY]).trim().is_empty() {
+    let party = ctx.text(c[pay::PARTY]);
+    if party.trim().is_empty() {
         return Err(ctx.err(line, "party", "the party name is empty"));
     }
+    // The fingerprint: the one an export wrote (JSON; none for a payment entered by
+    // hand), else the row's content key.
+    let source = match c.get(pay::SOURCE).map(|s| s.trim()) {
+        Some(NO_SOURCE) => None,
+        Some(s) if !s.is_empty() => Some(
+            s.parse::<SourceKey>()
+                .map_err(|m| ctx.err(line, "source", m))?,
+        ),
+        _ => Some(SourceKey::from(Key::Content(content_key(
+            date,
+            direction,
+            currency,
+            amount,
+            Some(party),
+            &reference,
+        )))),
+    };
     let mut p = Payment {
         id: crate::domain::PaymentId(0),
         party: PartyId(0),
@@ -668,6 +667,7 @@ fn payment_row<'l>(
         reference,
         notes,
         allocations,
+        source,
     };
     let ledger = ctx.ledger;
     let check = match p.allocations.as_slice() {
@@ -786,6 +786,86 @@ impl<'c, 'l> Part<'c, 'l> {
         self.checks.push(check);
         Ok(())
     }
+
+    /// Leaves out the payment rows `keep` says no to; the names' roles become those of
+    /// the rows left.
+    fn keep_payments(&mut self, keep: &[bool]) {
+        let mut kept = keep.iter();
+        self.changes.retain(|_| *kept.next().unwrap_or(&true));
+        let mut kept = keep.iter();
+        self.lines.retain(|_| *kept.next().unwrap_or(&true));
+        let mut kept = keep.iter();
+        self.party_of.retain(|_| *kept.next().unwrap_or(&true));
+        let mut kept = keep.iter();
+        self.checks.retain(|_| *kept.next().unwrap_or(&true));
+        let mut roles: Vec<Option<PartyRole>> = vec![None; self.parties.names.len()];
+        for (c, &k) in self.changes.iter().zip(&self.party_of) {
+            if let Change::PutPayment(p) = c {
+                let role = PartyRole::for_direction(p.direction);
+                let r = &mut roles[k as usize];
+                *r = Some(r.map_or(role, |r| r.merge(role)));
+            }
+        }
+        for ((_, role), r) in self.parties.names.iter_mut().zip(roles) {
+            if let Some(r) = r {
+                *role = r;
+            }
+        }
+    }
+}
+
+/// The key the `i`th row of `part` is recognised by: its fingerprint, or for a payment
+/// without one its content key.
+fn row_key(part: &Part<'_, '_>, i: usize) -> Option<Key> {
+    let Change::PutPayment(p) = &part.changes[i] else {
+        return None;
+    };
+    Some(match p.source {
+        Some(s) => Key::from(s),
+        None => Key::Content(content_key(
+            p.date,
+            p.direction,
+            p.currency,
+            p.amount,
+            Some(&part.parties.names[part.party_of[i] as usize].0),
+            &p.reference,
+        )),
+    })
+}
+
+/// Takes the payments the store holds already out of `parts` (recognised by their
+/// fingerprints, see [`super::fingerprint`]) and returns their lines. A store without
+/// payments on the days of the file's rows is not searched at all.
+fn skip_recorded(ledger: &Ledger, parts: &mut [PartResult<'_, '_>]) -> Vec<u64> {
+    if ledger.payments().is_empty() {
+        return Vec::new();
+    }
+    let mut days = Days::none();
+    for (part, _) in parts.iter() {
+        for k in (0..part.changes.len()).filter_map(|i| row_key(part, i)) {
+            days.add(k);
+        }
+    }
+    let mut existing = Existing::on(ledger, &days);
+    if existing.knows_none() {
+        return Vec::new();
+    }
+    let mut lines = Vec::new();
+    for (part, _) in parts.iter_mut() {
+        let keep: Vec<bool> = (0..part.changes.len())
+            .map(|i| match row_key(part, i) {
+                Some(k) if existing.is_recorded(k) => {
+                    lines.push(part.lines[i]);
+                    false
+                }
+                _ => true,
+            })
+            .collect();
+        if keep.contains(&false) {
+            part.keep_payments(&keep);
+        }
+    }
+    lines
 }
 
 /// A part read, with the error that stopped it.
@@ -927,13 +1007,15 @@ pub(crate) fn merge_invoices(
 }
 
 /// Joins payment parts read apart into the plan the rows read one by one would give,
-/// with the same first error.
+/// with the same first error. Rows the store holds already are left out (and listed in
+/// the plan's `duplicates`); the payments made keep their rows' fingerprints.
 pub(crate) fn merge_payments(
     ctx: Ctx<'_>,
     mut parts: Vec<PartResult<'_, '_>>,
 ) -> Result<ImportPlan, ImportError> {
     let mut ctx = ctx;
     let ledger = ctx.ledger;
+    let duplicates = skip_recorded(ledger, &mut parts);
     let mut resolver = PartyResolver::new(ledger);
     let mut records = 0;
     for (part, err) in parts.iter_mut() {
@@ -960,7 +1042,9 @@ pub(crate) fn merge_payments(
     let mut front = Vec::new();
     let new_parties = resolver.finish(&mut front);
     let changes = concat(front, &mut parts);
-    Ok(plan(ctx, changes, records, new_parties))
+    let mut plan = plan(ctx, changes, records, new_parties);
+    plan.duplicates = duplicates;
+    Ok(plan)
 }
 
 /// Builds parties from `parties.csv`.

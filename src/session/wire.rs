@@ -16,8 +16,9 @@ use crate::domain::{Change, ChangeSet, IdSeq, InvoiceId, PartyId, PaymentId, Sav
 use crate::store::codec::{self, tag, CodecError, MAX_VALUE_BYTES};
 use crate::store::reminders;
 
-/// Protocol version spoken by this build.
-pub const PROTOCOL: u32 = 1;
+/// Protocol version spoken by this build. 2: payments travel in version 2 blocks (with
+/// their source fingerprints), which a build speaking 1 cannot decode.
+pub const PROTOCOL: u32 = 2;
 
 /// First bytes of a hello.
 pub const MAGIC: &[u8; 8] = b"PAYTRACK";
@@ -434,6 +435,13 @@ mod tests {
             reference: format!("R{i}"),
             notes: String::new(),
             allocations: Vec::new(),
+            // imported payments carry their fingerprints across
+            source: (i % 4 != 0).then(|| {
+                crate::domain::SourceKey::new(
+                    crate::domain::SourceKind::ALL[i as usize % 3],
+                    i * 0x9e37_79b9,
+                )
+            }),
         }
     }
 

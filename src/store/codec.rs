@@ -10,10 +10,11 @@ use time::Date;
 
 use crate::domain::{
     Allocation, Currency, Direction, IdSeq, Invoice, InvoiceId, InvoiceKind, Method, Party,
-    PartyId, PartyRole, Payment, PaymentId, SavedFilter,
+    PartyId, PartyRole, Payment, PaymentId, SavedFilter, SourceKey,
 };
 
-/// Largest stored value we accept to decode (a block of 128 payments is ~10 KB).
+/// Largest stored value we accept to decode (a block of 128 payments is ~10 KB; the
+/// fingerprints of imported payments add 8 bytes each, ~1 KB a block).
 pub const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Record tags: the first byte of every stored value. Never reuse or renumber one.
@@ -26,6 +27,8 @@ pub mod tag {
     pub const COUNTS_V1: u8 = 0x03;
     /// A block of payments, version 1.
     pub const PAYMENT_BLOCK_V1: u8 = 0x11;
+    /// A block of payments, version 2: version 1 and each payment's source fingerprint.
+    pub const PAYMENT_BLOCK_V2: u8 = 0x12;
     /// A block of invoices, version 1.
     pub const INVOICE_BLOCK_V1: u8 = 0x21;
     /// One party, version 1.
@@ -68,6 +71,9 @@ pub enum CodecError {
     /// The value is larger than any record paytrack writes.
     #[error("value of {0} bytes exceeds the size limit")]
     TooLarge(usize),
+    /// A payment's source fingerprint is not one paytrack writes.
+    #[error("invalid source fingerprint 0x{0:014x}")]
+    BadSource(u64),
 }
 
 fn config() -> impl bincode::config::Config {
@@ -230,7 +236,62 @@ impl TryFrom<PaymentV1> for Payment {
                     })
                 })
                 .collect::<Result<_, CodecError>>()?,
+            source: None,
         })
+    }
+}
+
+/// A source fingerprint as stored: [`SourceKey::bits`], seven bytes little-endian.
+type StoredSource = Option<[u8; 7]>;
+
+fn source_code(s: Option<SourceKey>) -> StoredSource {
+    s.map(|k| {
+        let b = k.bits().to_le_bytes();
+        [b[0], b[1], b[2], b[3], b[4], b[5], b[6]]
+    })
+}
+
+fn source_from(s: StoredSource) -> Result<Option<SourceKey>, CodecError> {
+    let Some(b) = s else { return Ok(None) };
+    let bits = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], 0]);
+    SourceKey::from_bits(bits)
+        .map(Some)
+        .ok_or(CodecError::BadSource(bits))
+}
+
+/// Stored form of a payment, version 2: the version 1 fields, then the fingerprint of the
+/// source row of an imported payment (bincode writes a struct as its fields one after
+/// another, so this is the flat record).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct PaymentV2 {
+    fields: PaymentV1,
+    source: StoredSource,
+}
+
+impl From<&Payment> for PaymentV2 {
+    fn from(p: &Payment) -> Self {
+        PaymentV2 {
+            fields: PaymentV1::from(p),
+            source: source_code(p.source),
+        }
+    }
+}
+
+impl From<PaymentV1> for PaymentV2 {
+    fn from(fields: PaymentV1) -> Self {
+        PaymentV2 {
+            fields,
+            source: None,
+        }
+    }
+}
+
+impl TryFrom<PaymentV2> for Payment {
+    type Error = CodecError;
+    fn try_from(r: PaymentV2) -> Result<Self, CodecError> {
+        let mut p = Payment::try_from(r.fields)?;
+        p.source = source_from(r.source)?;
+        Ok(p)
     }
 }
 
@@ -378,14 +439,25 @@ impl From<IdsV1> for IdSeq {
     }
 }
 
-/// Encodes a block of payments.
-pub fn encode_payment_block(records: &[PaymentV1]) -> Vec<u8> {
+/// Encodes a block of payments (the current version, 2).
+pub fn encode_payment_block(records: &[PaymentV2]) -> Vec<u8> {
+    encode(tag::PAYMENT_BLOCK_V2, &records)
+}
+
+/// Encodes a block of payments in version 1, as paytrack wrote them before payments kept
+/// their source (for tests of stores written then).
+pub fn encode_payment_block_v1(records: &[PaymentV1]) -> Vec<u8> {
     encode(tag::PAYMENT_BLOCK_V1, &records)
 }
 
-/// Decodes a block of payments into stored records (cheap to re-encode after an edit).
-pub fn decode_payment_block(bytes: &[u8]) -> Result<Vec<PaymentV1>, CodecError> {
-    decode(tag::PAYMENT_BLOCK_V1, bytes)
+/// Decodes a block of payments of either version into stored records (cheap to
+/// re-encode after an edit); a version 1 payment has no source.
+pub fn decode_payment_block(bytes: &[u8]) -> Result<Vec<PaymentV2>, CodecError> {
+    if bytes.first() == Some(&tag::PAYMENT_BLOCK_V1) {
+        let v1: Vec<PaymentV1> = decode(tag::PAYMENT_BLOCK_V1, bytes)?;
+        return Ok(v1.into_iter().map(PaymentV2::from).collect());
+    }
+    decode(tag::PAYMENT_BLOCK_V2, bytes)
 }
 
 /// Encodes a block of invoices.
@@ -399,8 +471,8 @@ pub fn decode_invoice_block(bytes: &[u8]) -> Result<Vec<InvoiceV1>, CodecError> 
 }
 
 /// The id of a stored payment record.
-pub fn payment_record_id(r: &PaymentV1) -> u64 {
-    r.id
+pub fn payment_record_id(r: &PaymentV2) -> u64 {
+    r.fields.id
 }
 
 /// The id of a stored invoice record.
@@ -420,13 +492,17 @@ where
 // Direct encoding between stored blocks and domain records.
 //
 // The functions below read and write exactly the bytes bincode's standard configuration
-// produces for `Vec<PaymentV1>` and `Vec<InvoiceV1>` (varint integers, zigzag for signed
-// ones, single bytes for `u8`, a varint length before strings and sequences), without the
-// intermediate `PaymentV1`/`InvoiceV1` values and their copies of every string. The serde
-// path above stays the reference: tests check that both agree byte for byte.
+// produces for `Vec<PaymentV2>` (and reads those of `Vec<PaymentV1>`) and `Vec<InvoiceV1>`
+// (varint integers, zigzag for signed ones, single bytes for `u8`, a varint length before
+// strings and sequences, a byte 0/1 before an optional value), without the intermediate
+// `PaymentV2`/`InvoiceV1` values and their copies of every string. The serde path above
+// stays the reference: tests check that both agree byte for byte.
 
-/// Fewest bytes one stored payment takes (every field at its shortest).
-const MIN_PAYMENT_BYTES: usize = 13;
+/// Fewest bytes one stored payment takes in a version 1 block (every field at its
+/// shortest).
+const MIN_PAYMENT_BYTES_V1: usize = 13;
+/// Fewest bytes one stored payment takes in a version 2 block (no source: one byte more).
+const MIN_PAYMENT_BYTES_V2: usize = MIN_PAYMENT_BYTES_V1 + 1;
 /// Fewest bytes one stored invoice takes.
 const MIN_INVOICE_BYTES: usize = 15;
 /// Fewest bytes one stored allocation takes.
@@ -448,14 +524,21 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// The body of a block value, after checking its size and tag.
     fn block(expected: u8, bytes: &'a [u8]) -> Result<Reader<'a>, CodecError> {
+        Self::block_of(&[expected], bytes).map(|(r, _)| r)
+    }
+
+    /// The body of a block value whose tag is one of `tags` (the newest last, named
+    /// when the tag is none of them), with the tag found.
+    fn block_of(tags: &[u8], bytes: &'a [u8]) -> Result<(Reader<'a>, u8), CodecError> {
         if bytes.len() > MAX_VALUE_BYTES {
             return Err(CodecError::TooLarge(bytes.len()));
         }
         let (&found, _) = bytes.split_first().ok_or(CodecError::Empty)?;
-        if found != expected {
+        if !tags.contains(&found) {
+            let expected = tags[tags.len() - 1];
             return Err(CodecError::UnknownTag { expected, found });
         }
-        Ok(Reader { bytes, at: 1 })
+        Ok((Reader { bytes, at: 1 }, found))
     }
 
     fn fail(&self, what: &str) -> CodecError {
@@ -564,6 +647,14 @@ impl<'a> Reader<'a> {
         Amount(scale, mantissa).try_into()
     }
 
+    fn source(&mut self) -> Result<Option<SourceKey>, CodecError> {
+        match self.u8()? {
+            0 => Ok(None),
+            1 => source_from(Some(self.array()?)),
+            _ => Err(self.fail("invalid option")),
+        }
+    }
+
     fn finish(self) -> Result<(), CodecError> {
         match self.remaining() {
             0 => Ok(()),
@@ -590,7 +681,8 @@ impl Dates {
     }
 }
 
-fn read_payment(r: &mut Reader<'_>, dates: &mut Dates) -> Result<Payment, CodecError> {
+/// One payment; `v2`: of a version 2 block (with its source).
+fn read_payment(r: &mut Reader<'_>, dates: &mut Dates, v2: bool) -> Result<Payment, CodecError> {
     let id = r.u64()?;
     let party = r.u64()?;
     let direction = direction_from(r.u8()?)?;
@@ -607,6 +699,7 @@ fn read_payment(r: &mut Reader<'_>, dates: &mut Dates) -> Result<Payment, CodecE
         let amount = r.amount()?;
         allocations.push(Allocation { invoice, amount });
     }
+    let source = if v2 { r.source()? } else { None };
     Ok(Payment {
         id: PaymentId(id),
         party: PartyId(party),
@@ -618,6 +711,7 @@ fn read_payment(r: &mut Reader<'_>, dates: &mut Dates) -> Result<Payment, CodecE
         reference,
         notes,
         allocations,
+        source,
     })
 }
 
@@ -650,15 +744,22 @@ fn read_invoice(
     })
 }
 
-/// Decodes a block of payments straight into domain payments, appended to `out` (on an
-/// error, `out` may hold part of the block). Returns how many were appended.
+/// Decodes a block of payments (either version) straight into domain payments, appended
+/// to `out` (on an error, `out` may hold part of the block). Returns how many were
+/// appended.
 pub fn decode_payments_into(bytes: &[u8], out: &mut Vec<Payment>) -> Result<usize, CodecError> {
-    let mut r = Reader::block(tag::PAYMENT_BLOCK_V1, bytes)?;
+    let (mut r, found) = Reader::block_of(&[tag::PAYMENT_BLOCK_V1, tag::PAYMENT_BLOCK_V2], bytes)?;
+    let v2 = found == tag::PAYMENT_BLOCK_V2;
+    let min = if v2 {
+        MIN_PAYMENT_BYTES_V2
+    } else {
+        MIN_PAYMENT_BYTES_V1
+    };
     let n = r.len()?;
-    out.reserve(n.min(r.remaining() / MIN_PAYMENT_BYTES));
+    out.reserve(n.min(r.remaining() / min));
     let mut dates = Dates::default();
     for _ in 0..n {
-        out.push(read_payment(&mut r, &mut dates)?);
+        out.push(read_payment(&mut r, &mut dates, v2)?);
     }
     r.finish()?;
     Ok(n)
@@ -752,6 +853,13 @@ impl Writer {
             self.u64(a.invoice.0);
             self.amount(a.amount);
         }
+        match source_code(p.source) {
+            None => self.u8(0),
+            Some(b) => {
+                self.u8(1);
+                self.0.extend_from_slice(&b);
+            }
+        }
     }
 
     fn invoice(&mut self, i: &Invoice) {
@@ -769,9 +877,9 @@ impl Writer {
 }
 
 /// Encodes a block of payments from domain payments: the same bytes as
-/// [`encode_payment_block`] of their [`PaymentV1`] forms.
+/// [`encode_payment_block`] of their [`PaymentV2`] forms.
 pub fn encode_payments<'a>(records: impl ExactSizeIterator<Item = &'a Payment>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 + records.len() * 72);
+    let mut out = Vec::with_capacity(16 + records.len() * 80);
     encode_payments_into(records, &mut out);
     out
 }
@@ -784,7 +892,7 @@ pub fn encode_payments_into<'a>(
 ) {
     out.clear();
     let mut w = Writer(std::mem::take(out));
-    w.u8(tag::PAYMENT_BLOCK_V1);
+    w.u8(tag::PAYMENT_BLOCK_V2);
     w.u64(records.len() as u64);
     for p in records {
         w.payment(p);
@@ -914,6 +1022,13 @@ mod tests {
                     amount: rng.amount(),
                 })
                 .collect(),
+            source: match rng.below(3) {
+                0 => None,
+                _ => Some(crate::domain::SourceKey::new(
+                    crate::domain::SourceKind::ALL[rng.below(3) as usize],
+                    rng.int(),
+                )),
+            },
         }
     }
 
@@ -963,7 +1078,7 @@ mod tests {
         for round in 0..300 {
             let n = [0, 1, 2, 5, 128][rng.below(5) as usize];
             let pays: Vec<Payment> = (0..n).map(|_| payment(&mut rng)).collect();
-            let stored: Vec<PaymentV1> = pays.iter().map(PaymentV1::from).collect();
+            let stored: Vec<PaymentV2> = pays.iter().map(PaymentV2::from).collect();
             let bytes = encode_payments(pays.iter());
             assert_eq!(
                 bytes,
@@ -971,6 +1086,22 @@ mod tests {
                 "payments, round {round}"
             );
             assert_eq!(direct_payments(&bytes).unwrap(), pays, "round {round}");
+            // version 1 blocks (no sources) still decode, the same both ways
+            let v1: Vec<PaymentV1> = pays.iter().map(PaymentV1::from).collect();
+            let old = encode_payment_block_v1(&v1);
+            let unsourced: Vec<Payment> = pays
+                .iter()
+                .map(|p| Payment {
+                    source: None,
+                    ..p.clone()
+                })
+                .collect();
+            assert_eq!(
+                direct_payments(&old).unwrap(),
+                unsourced,
+                "v1 round {round}"
+            );
+            assert_eq!(serde_payments(&old).unwrap(), unsourced, "v1 round {round}");
 
             let invs: Vec<Invoice> = (0..n).map(|_| invoice(&mut rng)).collect();
             let stored: Vec<InvoiceV1> = invs.iter().map(InvoiceV1::from).collect();
@@ -1030,9 +1161,9 @@ mod tests {
         // random bodies behind the right tag (small lengths and varint markers often):
         // no panic, and the same verdict as serde's
         let special = [0u8, 1, 2, 3, 250, 251, 252, 253, 254, 255];
-        for _ in 0..5_000 {
+        for k in 0..5_000 {
             let n = rng.below(64) as usize;
-            let mut p = vec![tag::PAYMENT_BLOCK_V1];
+            let mut p = vec![[tag::PAYMENT_BLOCK_V1, tag::PAYMENT_BLOCK_V2][k % 2]];
             for _ in 0..n {
                 p.push(match rng.below(2) {
                     0 => special[rng.below(special.len() as u64) as usize],
@@ -1078,5 +1209,22 @@ mod tests {
             decode_payments_into(&ok, &mut v),
             Err(CodecError::Body(_))
         ));
+        // a source whose kind code is 0, or beyond the option byte's two values: refused
+        // by both decoders
+        let mut p = payment(&mut rng);
+        p.source = Some(crate::domain::SourceKey::new(
+            crate::domain::SourceKind::Id,
+            5,
+        ));
+        let good = encode_payments([p].iter());
+        let n = good.len();
+        let mut bad = good.clone();
+        bad[n - 7] &= !3;
+        assert_eq!(direct_payments(&bad), Err(CodecError::BadSource(5 << 2)));
+        assert_eq!(serde_payments(&bad), Err(CodecError::BadSource(5 << 2)));
+        let mut bad = good;
+        bad[n - 8] = 2;
+        assert!(direct_payments(&bad).is_err());
+        assert!(serde_payments(&bad).is_err());
     }
 }

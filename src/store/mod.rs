@@ -781,6 +781,7 @@ mod tests {
                 reference: format!("REF-{i}"),
                 notes: String::new(),
                 allocations: Vec::new(),
+                source: None,
             }));
         }
         store.commit(&set).unwrap();

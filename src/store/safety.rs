@@ -1013,6 +1013,7 @@ mod tests {
             reference: format!("REF-{i}"),
             notes: String::new(),
             allocations: Vec::new(),
+            source: None,
         }
     }
 

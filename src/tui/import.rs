@@ -339,6 +339,13 @@ impl Preview {
             v.push(plural(self.new_parties.len(), "new party", "new parties"));
         }
         if self.payments_like() && !self.foreign {
+            if !self.duplicates.is_empty() {
+                v.push(plural(
+                    self.duplicates.len(),
+                    "duplicate skipped",
+                    "duplicates skipped",
+                ));
+            }
             v.push(format!("{} allocated to invoices", self.matched));
         } else if self.payments_like() {
             v.push(plural(
@@ -1147,8 +1154,9 @@ fn empty_preview(kind: ImportKind, req: &Request, format: String) -> Preview {
 
 fn own_preview(plan: ImportPlan, kind: ImportKind, req: &Request) -> Preview {
     let mut p = empty_preview(kind, req, "paytrack's own layout".into());
-    p.rows = plan.records;
+    p.rows = plan.records + plan.duplicates.len();
     p.records = plan.records;
+    p.duplicates = plan.duplicates;
     fill_from_changes(&mut p, &plan.changes, &req.ledger);
     p.matched = plan
         .changes

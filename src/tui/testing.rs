@@ -96,6 +96,7 @@ fn payment(
                 amount: d(a),
             })
             .collect(),
+        source: None,
     }
 }
 
