@@ -856,6 +856,7 @@ mod broken_rules {
                     amount: a.parse().unwrap(),
                 })
                 .collect(),
+            source: None,
         }
     }
 

@@ -145,6 +145,7 @@ fn payment(id: u64) -> Payment {
         reference: format!("REF-{id}"),
         notes: String::new(),
         allocations: Vec::new(),
+        source: None,
     }
 }
 
