@@ -40,7 +40,7 @@ pub fn remind(ctx: &Context, a: &RemindArgs, out: &mut impl Write) -> Result<()>
                     text.push_str(&mbox_entry(&m, as_of));
                     sent.push(r.clone());
                 }
-                Err(why) => eprintln!("paytrack: skipped: {why}"),
+                Err(why) => eprintln!("paytrack: skipped: {}", crate::text::sanitize(&why)),
             }
         }
         let mut f = std::fs::OpenOptions::new()
@@ -57,7 +57,7 @@ pub fn remind(ctx: &Context, a: &RemindArgs, out: &mut impl Write) -> Result<()>
             let m = match message(&l, r, as_of, &a.from) {
                 Ok(m) => m,
                 Err(why) => {
-                    eprintln!("paytrack: skipped: {why}");
+                    eprintln!("paytrack: skipped: {}", crate::text::sanitize(&why));
                     continue;
                 }
             };
@@ -191,7 +191,7 @@ fn write_list(l: &Ledger, due: &[Reminder], f: ListFormat, out: &mut impl Write)
                         .collect(),
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut *out, &rows)?;
+            crate::text::json::to_writer_pretty(&mut *out, &rows)?;
             writeln!(out)?;
         }
     }

@@ -2,7 +2,9 @@
 //! of the CSV columns plus the derived ones. Amounts are strings like `"1234.50"` (exact,
 //! with the currency's minor units), dates `"YYYY-MM-DD"`, `terms_days` a number or null.
 //!
-//! Text is written as it is (no spreadsheet neutralisation: JSON is not opened as a sheet).
+//! Text is written losslessly (no spreadsheet neutralisation: JSON is not opened as a
+//! sheet); control, bidi and invisible format characters are written as `\uXXXX` escapes
+//! ([`crate::text::json`]), so printing the JSON cannot act on a terminal.
 //! Reading accepts the same objects; keys are case-sensitive, unknown keys are refused,
 //! a missing key counts as empty.
 
@@ -107,7 +109,7 @@ pub fn write_invoices<'a>(
             status: s.status().as_str(),
             outstanding: &outstanding,
         };
-        serde_json::to_writer(out, &row).map_err(io::Error::from)
+        crate::text::json::to_writer(out, &row).map_err(io::Error::from)
     })
 }
 
@@ -137,7 +139,7 @@ pub fn write_payments<'a>(
             notes: &p.notes,
             unallocated: &unallocated,
         };
-        serde_json::to_writer(out, &row).map_err(io::Error::from)
+        crate::text::json::to_writer(out, &row).map_err(io::Error::from)
     })
 }
 
@@ -155,7 +157,7 @@ pub fn write_parties<'a>(
             terms_days: p.terms_days,
             notes: &p.notes,
         };
-        serde_json::to_writer(out, &row).map_err(io::Error::from)
+        crate::text::json::to_writer(out, &row).map_err(io::Error::from)
     })
 }
 

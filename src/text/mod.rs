@@ -37,6 +37,8 @@
 //! [`TerminalWriter`] applies it to a stream (CSV and the other text output written to a
 //! terminal).
 
+pub mod json;
+
 use std::borrow::Cow;
 
 /// Whether `c` must never reach a terminal raw, wherever it stands: C0/C1 controls, DEL,
