@@ -38,6 +38,9 @@
 //! terminal).
 
 pub mod json;
+mod terminal;
+
+pub use terminal::TerminalWriter;
 
 use std::borrow::Cow;
 
