@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 use crate::domain::ledger::Ledger;
 use crate::domain::reminders::{FollowUps, ReminderSettings};
 use crate::domain::{ChangeSet, IdSeq, Party, Payment, SavedFilter};
-use crate::store::{Counts, Store, StoreError};
+use crate::store::{Counts, FileAccess, Store, StoreError};
 pub use crate::store::{Generation, TxId};
 
 pub use config::SessionConfig;
@@ -92,13 +92,28 @@ pub enum SessionError {
         /// Why, as the owner said it.
         reason: String,
     },
-    /// The socket exists but this process may not connect to it.
-    #[error("cannot connect to the paytrack process serving the store at {path}: {source} (the store belongs to another user?)")]
+    /// The socket exists but this process may not connect to it (permission denied).
+    #[error("the store at {path} is open in a paytrack process of another user, whose socket this user may not connect to: the store is not shared with a group this user is in")]
     Permission {
         /// Store directory.
         path: PathBuf,
-        /// The connect error.
-        source: std::io::Error,
+    },
+    /// Nobody serves the store, and its directory belongs to another user who has not
+    /// shared it: owning it would make its new files this user's own.
+    #[error("the store at {path} belongs to user id {uid}: paytrack opens another user's store only when this user shares stores with their group (`[store] share_with_group = true` in config.toml) and is in the store directory's group")]
+    NotShared {
+        /// Store directory.
+        path: PathBuf,
+        /// The directory's owner.
+        uid: u32,
+    },
+    /// The store belongs to another user and this user may not read or write its files.
+    #[error("cannot open the store at {path}, which belongs to user id {uid}: some of its files are not readable and writable by this user; a store shared with a group needs every file in the store directory's group and group-writable (`chgrp -R GROUP STORE; chmod -R g+rwX STORE`)")]
+    NoAccess {
+        /// Store directory.
+        path: PathBuf,
+        /// The directory's owner.
+        uid: u32,
     },
     /// The owner answered something this paytrack does not understand.
     #[error("the paytrack process serving the store at {path} does not speak this version's protocol: {detail}")]
@@ -153,6 +168,17 @@ impl From<StoreError> for CommitError {
     fn from(e: StoreError) -> Self {
         CommitError::Session(SessionError::Store(e))
     }
+}
+
+/// A session's part in sharing its store (see [`Session::status`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionStatus {
+    /// This process owns the store and serves the others.
+    Owner,
+    /// Another process owns it and serves this one.
+    Client,
+    /// The owner went away and no new owner (this process or another) took over yet.
+    Lost,
 }
 
 /// How a session opens: the wait for a busy store and the sharing config.
@@ -275,6 +301,16 @@ impl Session {
     /// Whether this process owns the store (holds sled's lock and serves the others).
     pub fn is_owner(&self) -> bool {
         matches!(**self.inner.lock_backend(), Backend::Owner(_))
+    }
+
+    /// This session's part: owner, client, or a client whose owner went away and that has
+    /// not reached a new one yet (known to sessions that [`Session::subscribe`]d).
+    pub fn status(&self) -> SessionStatus {
+        match &**self.inner.lock_backend() {
+            Backend::Owner(_) => SessionStatus::Owner,
+            Backend::Client(c) if c.is_lost() => SessionStatus::Lost,
+            Backend::Client(_) => SessionStatus::Client,
+        }
     }
 
     /// The store's current generation (at the owner).
@@ -524,6 +560,15 @@ impl Inner {
     }
 }
 
+/// The owner of the store directory `db` when it exists and is not this user.
+fn another_users_store(db: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(db)
+        .ok()
+        .map(|m| m.uid())
+        .filter(|&uid| uid != peer::my_uid())
+}
+
 /// Steps 1–3 of [`Session::open`].
 fn connect_or_own(
     db: &Path,
@@ -539,7 +584,25 @@ fn connect_or_own(
             Err(client::Failure::Fatal(e)) => return Err(e),
             Err(client::Failure::Disconnected) => {}
         }
-        match Store::open(db) {
+        let owner_uid = another_users_store(db);
+        if let (Some(uid), false) = (owner_uid, opts.config.share_with_group) {
+            // Not for this user to own; but an owner may be starting on its socket.
+            if !socket.exists() || Instant::now() >= deadline {
+                return Err(SessionError::NotShared {
+                    path: db.to_path_buf(),
+                    uid,
+                });
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(RETRY_EVERY);
+            continue;
+        }
+        let access = if opts.config.share_with_group {
+            FileAccess::Group
+        } else {
+            FileAccess::Private
+        };
+        match Store::open_with(db, access) {
             Ok(store) => {
                 return Ok(Backend::Owner(hub::Owner::start(
                     store,
@@ -552,6 +615,21 @@ fn connect_or_own(
                 if Instant::now() >= deadline {
                     return Err(StoreError::Locked { path }.into());
                 }
+            }
+            Err(StoreError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                return Err(match owner_uid {
+                    Some(uid) => SessionError::NoAccess {
+                        path: db.to_path_buf(),
+                        uid,
+                    },
+                    None => StoreError::Io {
+                        path: db.to_path_buf(),
+                        source,
+                    }
+                    .into(),
+                })
             }
             Err(e) => return Err(e.into()),
         }
