@@ -544,10 +544,12 @@ impl Inner {
         if self.epoch.load(Ordering::SeqCst) != epoch {
             return Ok(());
         }
+        // The old client is shut down only once there is a new backend: until then its
+        // subscription thread keeps trying (and the session reports the store lost).
+        let new = connect_or_own(&self.path, &self.opts, &self.subscribers)?;
         if let Backend::Client(c) = &**b {
             c.shutdown();
         }
-        let new = connect_or_own(&self.path, &self.opts, &self.subscribers)?;
         let new_epoch = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
         // A new owner's hub has already told the subscribers what they missed.
         if let (Backend::Client(c), Some(w)) = (&new, weak) {

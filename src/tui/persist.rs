@@ -409,7 +409,7 @@ impl Persistence for Session {
             match self.status() {
                 SessionStatus::Owner => "shared: owner",
                 SessionStatus::Client => "shared: client",
-                SessionStatus::Lost => "shared: store lost, reconnecting",
+                SessionStatus::Lost => "shared: store lost",
             }
             .into(),
         )
