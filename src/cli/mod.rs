@@ -311,7 +311,9 @@ fn bench(ctx: &Context, b: &args::BenchArgs, out: &mut impl Write) -> Result<()>
         crate::bench::run(&opts, &mut tee)?;
     }
     if let Some(path) = &b.out {
-        std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+        transfer::create_private_file(path)
+            .and_then(|mut f| f.write_all(&text))
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
 }

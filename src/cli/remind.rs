@@ -2,6 +2,7 @@
 //! `paytrack ladder` (edit the reminder ladders from the command line).
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, Result};
@@ -43,9 +44,11 @@ pub fn remind(ctx: &Context, a: &RemindArgs, out: &mut impl Write) -> Result<()>
                 Err(why) => eprintln!("paytrack: skipped: {}", crate::text::sanitize(&why)),
             }
         }
+        // Private whatever the umask (007 in a process sharing a store with its group).
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(path)
             .with_context(|| format!("cannot open {}", path.display()))?;
         f.write_all(text.as_bytes())
