@@ -4,8 +4,10 @@
 //! *owns* it: it holds sled's lock and serves every later paytrack process on the same
 //! store over a Unix socket `<store dir>/paytrack.sock` (mode 0600, peer uid checked;
 //! shared with the store directory's group only when the user's `config.toml` says
-//! `[store] share_with_group = true`). Every process — a CLI command or the TUI — opens
-//! through [`Session::open`]:
+//! `[store] share_with_group = true`: the socket is then 0660 in that group, a peer any of
+//! whose groups is it is served, the store's files are created for the group — see
+//! [`crate::store::access`] — and a store of another user may be owned). Every process —
+//! a CLI command or the TUI — opens through [`Session::open`]:
 //!
 //! 1. connect to the socket: this process is a *client* of the owner;
 //! 2. else open the store: this process is the *owner* and starts serving (a stale socket
