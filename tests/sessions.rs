@@ -507,7 +507,7 @@ fn sharing_with_the_group_is_opt_in_and_checks_the_group() {
     let o = as_user(&e, 65534, 65534, &["payments"]);
     assert_eq!(o.code, 1, "{o:?}");
     assert!(
-        o.stderr.contains("shared with group id 0 only"),
+        o.stderr.contains("shared with group 0 (root) only"),
         "{}",
         o.stderr
     );

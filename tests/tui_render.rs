@@ -179,3 +179,39 @@ fn data_text_is_neutralised() {
     assert!(!s.contains('\u{202e}'), "bidi override reached the screen");
     assert!(s.contains("ADVANCE\u{fffd}X"), "{s}");
 }
+
+#[test]
+fn invisible_and_format_characters_never_reach_the_screen() {
+    use paytrack::domain::ledger::Ledger;
+    let f = paytrack::tui::testing::fixture();
+    let (mut parties, invoices, mut payments) = (
+        f.parties().to_vec(),
+        f.invoices().to_vec(),
+        f.payments().to_vec(),
+    );
+    let hidden = "\u{ad}\u{180e}\u{200b}\u{2028}\u{feff}\u{e0041}\u{3164}\u{9b}\u{85}";
+    parties[0].name = format!("Soft{hidden}Corp");
+    parties[0].notes = format!("note{hidden}end");
+    for p in &mut payments {
+        p.reference = format!("{}{hidden}R", p.reference);
+        p.notes = format!("pn{hidden}");
+    }
+    let mut o = HarnessOptions::fixture(160, 40);
+    o.ledger = Ledger::from_records(parties, invoices, payments);
+    let mut h = Harness::with(o);
+    let is_unsafe = |c: char| hidden.contains(c) || paytrack::text::is_unsafe_char(c);
+    for keys in ["1", "enter", "esc 2", "enter", "esc 3", "enter", "esc 5"] {
+        let s = h.keys(keys).join("\n");
+        assert!(
+            !s.chars().any(|c| c != '\n' && is_unsafe(c)),
+            "after {keys}: {s:?}"
+        );
+    }
+    let s = h.keys("esc 1").join("\n");
+    assert!(
+        s.contains(
+            "Soft\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}Corp"
+        ),
+        "{s}"
+    );
+}

@@ -207,7 +207,7 @@ fn write_matches(
                     })
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut *out, &rows)?;
+            crate::text::json::to_writer_pretty(&mut *out, &rows)?;
             writeln!(out)?;
         }
     }

@@ -238,7 +238,7 @@ pub fn run(cli: Cli) -> Result<()> {
         None => default_db_path()?,
     };
     let ctx = Context { db, today };
-    let mut out = std::io::stdout().lock();
+    let mut out = Stdout::new();
     match cli.command {
         None => open_tui(&cli, &ctx),
         Some(Command::Demo(ref d)) => demo(&cli, &ctx, d),
@@ -323,9 +323,53 @@ fn bench(ctx: &Context, b: &args::BenchArgs, out: &mut impl Write) -> Result<()>
         crate::bench::run(&opts, &mut tee)?;
     }
     if let Some(path) = &b.out {
-        std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+        transfer::create_private_file(path)
+            .and_then(|mut f| f.write_all(&text))
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Standard output: byte for byte into a file or a pipe (an export read back is the
+/// same); on a terminal, through [`crate::text::TerminalWriter`], so that text from data
+/// in CSV and other stream output cannot act on the terminal (tables are neutralised
+/// cell by cell already, JSON escapes such characters itself).
+enum Stdout {
+    Raw(std::io::StdoutLock<'static>),
+    Terminal(crate::text::TerminalWriter<std::io::StdoutLock<'static>>),
+}
+
+impl Stdout {
+    fn new() -> Stdout {
+        use std::io::IsTerminal;
+        let out = std::io::stdout();
+        if out.is_terminal() {
+            Stdout::Terminal(crate::text::TerminalWriter::new(out.lock()))
+        } else {
+            Stdout::Raw(out.lock())
+        }
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stdout::Raw(w) => w.write(buf),
+            Stdout::Terminal(w) => w.write(buf),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match self {
+            Stdout::Raw(w) => w.write_all(buf),
+            Stdout::Terminal(w) => w.write_all(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Stdout::Raw(w) => w.flush(),
+            Stdout::Terminal(w) => w.flush(),
+        }
+    }
 }
 
 /// Writes to two sinks at once.

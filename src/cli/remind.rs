@@ -2,6 +2,7 @@
 //! `paytrack ladder` (edit the reminder ladders from the command line).
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, Result};
@@ -40,12 +41,14 @@ pub fn remind(ctx: &Context, a: &RemindArgs, out: &mut impl Write) -> Result<()>
                     text.push_str(&mbox_entry(&m, as_of));
                     sent.push(r.clone());
                 }
-                Err(why) => eprintln!("paytrack: skipped: {why}"),
+                Err(why) => eprintln!("paytrack: skipped: {}", crate::text::sanitize(&why)),
             }
         }
+        // Private whatever the umask (007 in a process sharing a store with its group).
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(path)
             .with_context(|| format!("cannot open {}", path.display()))?;
         f.write_all(text.as_bytes())
@@ -57,7 +60,7 @@ pub fn remind(ctx: &Context, a: &RemindArgs, out: &mut impl Write) -> Result<()>
             let m = match message(&l, r, as_of, &a.from) {
                 Ok(m) => m,
                 Err(why) => {
-                    eprintln!("paytrack: skipped: {why}");
+                    eprintln!("paytrack: skipped: {}", crate::text::sanitize(&why));
                     continue;
                 }
             };
@@ -191,7 +194,7 @@ fn write_list(l: &Ledger, due: &[Reminder], f: ListFormat, out: &mut impl Write)
                         .collect(),
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut *out, &rows)?;
+            crate::text::json::to_writer_pretty(&mut *out, &rows)?;
             writeln!(out)?;
         }
     }

@@ -248,8 +248,10 @@ fn chosen_profile(a: &ImportArgs, bytes: &[u8], name: &str) -> Result<Profile> {
             match mapped::detect(bytes, &all) {
                 Some(p) => {
                     eprintln!(
-                        "paytrack: {name}: profile '{}' ({}) recognised from the header row",
-                        p.name, p.title
+                        "paytrack: {}: profile '{}' ({}) recognised from the header row",
+                        crate::text::sanitize(name),
+                        crate::text::sanitize(&p.name),
+                        crate::text::sanitize(&p.title)
                     );
                     p.clone()
                 }

@@ -236,7 +236,7 @@ struct EndRec {
 /// Writes one record line: `{"type":"<t>",` followed by the record's own fields.
 fn line<W: Write>(out: &mut W, buf: &mut Vec<u8>, t: &str, rec: &impl Serialize) -> io::Result<()> {
     buf.clear();
-    serde_json::to_writer(&mut *buf, rec).map_err(io::Error::from)?;
+    crate::text::json::to_writer(&mut *buf, rec).map_err(io::Error::from)?;
     write!(out, "{{\"type\":\"{t}\"")?;
     // `buf` is `{...}`: splice its fields after the type.
     if buf.len() > 2 {

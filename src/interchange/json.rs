@@ -6,7 +6,9 @@
 //! keeps what a re-import of that row is recognised by; a payment without the key gets
 //! its row's content key, as from a CSV file.
 //!
-//! Text is written as it is (no spreadsheet neutralisation: JSON is not opened as a sheet).
+//! Text is written losslessly (no spreadsheet neutralisation: JSON is not opened as a
+//! sheet); control, bidi and invisible format characters are written as `\uXXXX` escapes
+//! ([`crate::text::json`]), so printing the JSON cannot act on a terminal.
 //! Reading accepts the same objects; keys are case-sensitive, unknown keys are refused,
 //! a missing key counts as empty.
 
@@ -116,7 +118,7 @@ pub fn write_invoices<'a>(
             status: s.status().as_str(),
             outstanding: &outstanding,
         };
-        serde_json::to_writer(out, &row).map_err(io::Error::from)
+        crate::text::json::to_writer(out, &row).map_err(io::Error::from)
     })
 }
 
@@ -156,7 +158,7 @@ pub fn write_payments<'a>(
             unallocated: &unallocated,
             source: p.source.map(|_| source.as_str()),
         };
-        serde_json::to_writer(out, &row).map_err(io::Error::from)
+        crate::text::json::to_writer(out, &row).map_err(io::Error::from)
     })
 }
 
@@ -174,7 +176,7 @@ pub fn write_parties<'a>(
             terms_days: p.terms_days,
             notes: &p.notes,
         };
-        serde_json::to_writer(out, &row).map_err(io::Error::from)
+        crate::text::json::to_writer(out, &row).map_err(io::Error::from)
     })
 }
 

@@ -8,7 +8,8 @@
 //!   CSV field and `null` in JSON;
 //! - text cells taken from data (party names, invoice numbers, references) are neutralised
 //!   for spreadsheets in CSV ([`crate::interchange::neutralise`]) and passed through
-//!   [`crate::text::sanitize`] in tables. JSON carries them verbatim (escaped by JSON).
+//!   [`crate::text::sanitize`] in tables. JSON carries them exactly, with control, bidi and
+//!   invisible format characters as `\uXXXX` escapes ([`crate::text::json`]).
 
 use std::fmt;
 use std::io::{self, Write};
@@ -115,7 +116,7 @@ where
     I: IntoIterator<Item = R>,
 {
     let all: Vec<R> = records.into_iter().collect();
-    serde_json::to_writer_pretty(&mut w, &all)?;
+    crate::text::json::to_writer_pretty(&mut w, &all)?;
     w.write_all(b"\n")?;
     w.flush()
 }

@@ -70,7 +70,6 @@ fn open_conn(path: &Path, socket: &Path) -> Result<(Conn, Generation), Failure> 
         Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
             return Err(Failure::Fatal(SessionError::Permission {
                 path: path.to_path_buf(),
-                source: e,
             }))
         }
         Err(_) => return Err(Failure::Disconnected),
@@ -113,6 +112,8 @@ pub(crate) struct Client {
     idle: Mutex<Vec<Conn>>,
     closing: Arc<AtomicBool>,
     subscription: Arc<Mutex<Option<UnixStream>>>,
+    /// Set when the subscription saw the owner go away (until the session reconnects).
+    lost: Arc<AtomicBool>,
 }
 
 impl Drop for Client {
@@ -136,7 +137,14 @@ impl Client {
             idle: Mutex::new(vec![conn]),
             closing: Arc::new(AtomicBool::new(false)),
             subscription: Arc::default(),
+            lost: Arc::default(),
         })
+    }
+
+    /// Whether the owner went away and the session has not reconnected yet (known to
+    /// sessions that subscribed).
+    pub(crate) fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
     }
 
     /// The owner's generation when this client connected.
@@ -283,6 +291,7 @@ impl Client {
         let (path, socket) = (self.path.clone(), self.socket.clone());
         let closing = self.closing.clone();
         let slot = self.subscription.clone();
+        let lost = self.lost.clone();
         let spawned = std::thread::Builder::new()
             .name("paytrack-subscribe".into())
             .spawn(move || {
@@ -290,6 +299,7 @@ impl Client {
                 if closing.load(Ordering::SeqCst) {
                     return;
                 }
+                lost.store(true, Ordering::SeqCst);
                 // The owner left: take part in choosing the next one.
                 while let Some(inner) = session.upgrade() {
                     if closing.load(Ordering::SeqCst) || inner.reconnect(epoch).is_ok() {

@@ -15,8 +15,11 @@ pub const CONFIG_FILE: &str = "config.toml";
 /// How a store is shared with other users.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionConfig {
-    /// Serve processes of other users in the store directory's group (socket mode 0660,
-    /// peer gid checked). Off by default: only the owner's uid is served (socket 0600).
+    /// Serve processes of other users in the store directory's group (socket mode 0660
+    /// in that group; a peer any of whose groups is it is served), create the store's
+    /// files for the group (0660, dirs 0770), and open stores of other users of the group.
+    /// Off by default: only the owner's uid is served (socket 0600), files are private,
+    /// and another user's store is not opened as its owner.
     pub share_with_group: bool,
 }
 

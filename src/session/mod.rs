@@ -4,8 +4,10 @@
 //! *owns* it: it holds sled's lock and serves every later paytrack process on the same
 //! store over a Unix socket `<store dir>/paytrack.sock` (mode 0600, peer uid checked;
 //! shared with the store directory's group only when the user's `config.toml` says
-//! `[store] share_with_group = true`). Every process — a CLI command or the TUI — opens
-//! through [`Session::open`]:
+//! `[store] share_with_group = true`: the socket is then 0660 in that group, a peer any of
+//! whose groups is it is served, the store's files are created for the group — see
+//! [`crate::store::access`] — and a store of another user may be owned). Every process —
+//! a CLI command or the TUI — opens through [`Session::open`]:
 //!
 //! 1. connect to the socket: this process is a *client* of the owner;
 //! 2. else open the store: this process is the *owner* and starts serving (a stale socket
@@ -43,7 +45,7 @@ use std::time::{Duration, Instant};
 use crate::domain::ledger::Ledger;
 use crate::domain::reminders::{FollowUps, ReminderSettings};
 use crate::domain::{ChangeSet, IdSeq, Party, Payment, SavedFilter};
-use crate::store::{Counts, Store, StoreError};
+use crate::store::{Counts, FileAccess, Store, StoreError};
 pub use crate::store::{Generation, TxId};
 
 pub use config::SessionConfig;
@@ -92,13 +94,28 @@ pub enum SessionError {
         /// Why, as the owner said it.
         reason: String,
     },
-    /// The socket exists but this process may not connect to it.
-    #[error("cannot connect to the paytrack process serving the store at {path}: {source} (the store belongs to another user?)")]
+    /// The socket exists but this process may not connect to it (permission denied).
+    #[error("the store at {path} is open in a paytrack process of another user, whose socket this user may not connect to: the store is not shared with a group this user is in")]
     Permission {
         /// Store directory.
         path: PathBuf,
-        /// The connect error.
-        source: std::io::Error,
+    },
+    /// Nobody serves the store, and its directory belongs to another user who has not
+    /// shared it: owning it would make its new files this user's own.
+    #[error("the store at {path} belongs to user id {uid}: paytrack opens another user's store only when this user shares stores with their group (`[store] share_with_group = true` in config.toml) and is in the store directory's group")]
+    NotShared {
+        /// Store directory.
+        path: PathBuf,
+        /// The directory's owner.
+        uid: u32,
+    },
+    /// The store belongs to another user and this user may not read or write its files.
+    #[error("cannot open the store at {path}, which belongs to user id {uid}: some of its files are not readable and writable by this user; a store shared with a group needs every file in the store directory's group and group-writable (`chgrp -R GROUP STORE; chmod -R g+rwX STORE`)")]
+    NoAccess {
+        /// Store directory.
+        path: PathBuf,
+        /// The directory's owner.
+        uid: u32,
     },
     /// The owner answered something this paytrack does not understand.
     #[error("the paytrack process serving the store at {path} does not speak this version's protocol: {detail}")]
@@ -153,6 +170,17 @@ impl From<StoreError> for CommitError {
     fn from(e: StoreError) -> Self {
         CommitError::Session(SessionError::Store(e))
     }
+}
+
+/// A session's part in sharing its store (see [`Session::status`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionStatus {
+    /// This process owns the store and serves the others.
+    Owner,
+    /// Another process owns it and serves this one.
+    Client,
+    /// The owner went away and no new owner (this process or another) took over yet.
+    Lost,
 }
 
 /// How a session opens: the wait for a busy store and the sharing config.
@@ -288,6 +316,16 @@ impl Session {
     /// Whether this process owns the store (holds sled's lock and serves the others).
     pub fn is_owner(&self) -> bool {
         matches!(**self.inner.lock_backend(), Backend::Owner(_))
+    }
+
+    /// This session's part: owner, client, or a client whose owner went away and that has
+    /// not reached a new one yet (known to sessions that [`Session::subscribe`]d).
+    pub fn status(&self) -> SessionStatus {
+        match &**self.inner.lock_backend() {
+            Backend::Owner(_) => SessionStatus::Owner,
+            Backend::Client(c) if c.is_lost() => SessionStatus::Lost,
+            Backend::Client(_) => SessionStatus::Client,
+        }
     }
 
     /// The store's current generation (at the owner).
@@ -521,10 +559,12 @@ impl Inner {
         if self.epoch.load(Ordering::SeqCst) != epoch {
             return Ok(());
         }
+        // The old client is shut down only once there is a new backend: until then its
+        // subscription thread keeps trying (and the session reports the store lost).
+        let new = connect_or_own(&self.path, &self.opts, &self.subscribers)?;
         if let Backend::Client(c) = &**b {
             c.shutdown();
         }
-        let new = connect_or_own(&self.path, &self.opts, &self.subscribers)?;
         let new_epoch = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
         // A new owner's hub has already told the subscribers what they missed.
         if let (Backend::Client(c), Some(w)) = (&new, weak) {
@@ -535,6 +575,15 @@ impl Inner {
         *b = Arc::new(new);
         Ok(())
     }
+}
+
+/// The owner of the store directory `db` when it exists and is not this user.
+fn another_users_store(db: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(db)
+        .ok()
+        .map(|m| m.uid())
+        .filter(|&uid| uid != peer::my_uid())
 }
 
 /// Steps 1–3 of [`Session::open`].
@@ -552,7 +601,25 @@ fn connect_or_own(
             Err(client::Failure::Fatal(e)) => return Err(e),
             Err(client::Failure::Disconnected) => {}
         }
-        match Store::open(db) {
+        let owner_uid = another_users_store(db);
+        if let (Some(uid), false) = (owner_uid, opts.config.share_with_group) {
+            // Not for this user to own; but an owner may be starting on its socket.
+            if !socket.exists() || Instant::now() >= deadline {
+                return Err(SessionError::NotShared {
+                    path: db.to_path_buf(),
+                    uid,
+                });
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(RETRY_EVERY);
+            continue;
+        }
+        let access = if opts.config.share_with_group {
+            FileAccess::Group
+        } else {
+            FileAccess::Private
+        };
+        match Store::open_with(db, access) {
             Ok(store) => {
                 return Ok(Backend::Owner(hub::Owner::start(
                     store,
@@ -565,6 +632,21 @@ fn connect_or_own(
                 if Instant::now() >= deadline {
                     return Err(StoreError::Locked { path }.into());
                 }
+            }
+            Err(StoreError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                return Err(match owner_uid {
+                    Some(uid) => SessionError::NoAccess {
+                        path: db.to_path_buf(),
+                        uid,
+                    },
+                    None => StoreError::Io {
+                        path: db.to_path_buf(),
+                        source,
+                    }
+                    .into(),
+                })
             }
             Err(e) => return Err(e.into()),
         }

@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::hub::Hub;
-use super::peer::{my_uid, peer_cred, PeerCred};
+use super::peer::{my_uid, peer_cred, peer_groups, PeerCred};
 use super::wire::{self, kind, put_bytes, read_frame, write_frame, Cursor};
 use super::{config::SessionConfig, Committed};
 use crate::store::{Applied, Generation, StoreError, TxId, ValueSource};
@@ -32,9 +32,19 @@ struct Policy {
     group: Option<u32>,
 }
 
+/// A group id with its name when the system knows it: `100 (users)`.
+fn describe_group(gid: u32) -> String {
+    match super::peer::group_name(gid) {
+        Some(n) => format!("{gid} ({n})"),
+        None => gid.to_string(),
+    }
+}
+
 impl Policy {
-    fn check(&self, peer: PeerCred) -> Result<(), String> {
-        if peer.uid == self.uid || self.group == Some(peer.gid) {
+    /// Whether a peer with these credentials and `groups` (every group it is in,
+    /// supplementary ones included) may use the store.
+    fn check(&self, peer: PeerCred, groups: &[u32]) -> Result<(), String> {
+        if peer.uid == self.uid || self.group.is_some_and(|g| groups.contains(&g)) {
             return Ok(());
         }
         Err(match self.group {
@@ -47,11 +57,16 @@ impl Policy {
                 peer.uid
             ),
             Some(g) => format!(
-                "the store at {} is shared with group id {g} only; this process runs as \
-                 user id {} with group id {}",
+                "the store at {} is shared with group {} only, and this process (user id {}) \
+                 is not in it (its groups: {})",
                 self.store.display(),
+                describe_group(g),
                 peer.uid,
-                peer.gid
+                groups
+                    .iter()
+                    .map(|g| g.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         })
     }
@@ -81,14 +96,31 @@ impl Server {
         }
         let listener = UnixListener::bind(socket)?;
         let dir = socket.parent().unwrap_or(Path::new("."));
-        let group = if config.share_with_group {
-            Some(std::fs::metadata(dir)?.gid())
-        } else {
-            None
+        let prepared = (|| -> io::Result<(Option<u32>, u64)> {
+            let group = if config.share_with_group {
+                Some(std::fs::metadata(dir)?.gid())
+            } else {
+                None
+            };
+            if let Some(g) = group {
+                // The socket is the directory's group's, not this user's primary group's
+                // (refused only when this user is not in that group: then only the user
+                // is served).
+                if std::fs::metadata(socket)?.gid() != g {
+                    let _ = std::os::unix::fs::chown(socket, None, Some(g));
+                }
+            }
+            let mode = if group.is_some() { 0o660 } else { 0o600 };
+            std::fs::set_permissions(socket, std::fs::Permissions::from_mode(mode))?;
+            Ok((group, std::fs::metadata(socket)?.ino()))
+        })();
+        let (group, ino) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = std::fs::remove_file(socket);
+                return Err(e);
+            }
         };
-        let mode = if group.is_some() { 0o660 } else { 0o600 };
-        std::fs::set_permissions(socket, std::fs::Permissions::from_mode(mode))?;
-        let ino = std::fs::metadata(socket)?.ino();
         let policy = Policy {
             store: dir.to_path_buf(),
             uid: my_uid(),
@@ -183,7 +215,8 @@ fn serve(hub: &Hub, stream: UnixStream, policy: &Policy, stop: &AtomicBool) -> i
     let mut buf = Vec::new();
     read_frame(&mut r, &mut buf)?;
     let cred = peer_cred(&stream)?;
-    if let Err(reason) = policy.check(cred) {
+    let groups = peer_groups(&stream, cred);
+    if let Err(reason) = policy.check(cred, &groups) {
         let mut f = vec![kind::REFUSED];
         f.extend_from_slice(reason.as_bytes());
         write_frame(&mut w, &f)?;
@@ -470,5 +503,39 @@ fn notify(hub: &Hub, from: Generation, w: &mut impl Write, stop: &AtomicBool) ->
             }
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer(uid: u32, gid: u32) -> PeerCred {
+        PeerCred { uid, gid, pid: 0 }
+    }
+
+    #[test]
+    fn the_owner_and_with_sharing_any_member_of_the_directory_s_group_are_served() {
+        let private = Policy {
+            store: "/s".into(),
+            uid: 1000,
+            group: None,
+        };
+        assert!(private.check(peer(1000, 5), &[5]).is_ok());
+        let e = private.check(peer(1001, 100), &[100]).unwrap_err();
+        assert!(e.contains("share_with_group"), "{e}");
+        let shared = Policy {
+            group: Some(100),
+            ..private
+        };
+        assert!(shared.check(peer(1000, 5), &[5]).is_ok());
+        // primary group, or a supplementary one
+        assert!(shared.check(peer(1001, 100), &[100]).is_ok());
+        assert!(shared.check(peer(65534, 65534), &[100, 65534]).is_ok());
+        let e = shared
+            .check(peer(65534, 65534), &[65534, 61003])
+            .unwrap_err();
+        assert!(e.contains("shared with group 100"), "{e}");
+        assert!(e.contains("user id 65534") && e.contains("61003"), "{e}");
     }
 }

@@ -6,6 +6,7 @@
 //! are few, have one key each. Every change set is applied as one sled batch (atomic) and
 //! flushed before [`Store::commit`] returns.
 
+pub mod access;
 pub mod codec;
 pub mod keys;
 mod release;
@@ -14,6 +15,7 @@ pub mod safety;
 pub mod scan;
 mod write;
 
+pub use access::FileAccess;
 pub use write::{Applied, Generation, GenerationV1, TxId, RECENT_TXIDS};
 
 use std::mem::ManuallyDrop;
@@ -134,6 +136,8 @@ pub struct Store {
     written: AtomicU64,
     /// What opening the store did that the user must be told (see [`Store::take_notes`]).
     notes: Mutex<Vec<String>>,
+    /// Who may use the files this process creates in the store.
+    access: FileAccess,
 }
 
 /// Committed bytes after which dropping a [`Store`] settles it (see its `Drop`).
@@ -170,6 +174,8 @@ impl Drop for Store {
             );
             release::wait_until_closed(&data);
         }
+        // Files sled created while the store was open (a snapshot) go to the group too.
+        self.share_files();
     }
 }
 
@@ -181,27 +187,18 @@ impl std::fmt::Debug for Store {
 
 /// Creates `dir` (and missing parents) with mode 0700.
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if dir.is_dir() {
-        return Ok(());
-    }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
+    access::create_dir(dir, FileAccess::Private)
 }
 
 /// Makes every file this process creates from now on private (0600 files, 0700 dirs).
-/// sled creates its files with the process umask, so the store sets it before opening.
+/// sled creates its files with the process umask, so the store sets it before opening
+/// (to 007 instead when the store is shared with its group, see [`Store::open_with`]).
 pub fn restrict_umask() {
-    // SAFETY: umask only swaps the process's file-creation mask; it cannot fail.
-    unsafe {
-        libc::umask(0o077);
-    }
+    access::set_umask(FileAccess::Private);
 }
 
 impl Store {
-    /// Opens (or creates) the store in directory `path`.
+    /// Opens (or creates) the store in directory `path`, private to this user.
     ///
     /// A directory that has ever held a store — the marker file, sled's files (`conf`,
     /// `db`, `blobs`, snapshots) or safety copies beside it in `<store>.safety/` — is
@@ -210,6 +207,14 @@ impl Store {
     /// sled files of a creation that was cut short (a killed process) are told from
     /// those of a store that lost its data.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, FileAccess::Private)
+    }
+
+    /// Opens (or creates) the store in directory `path`; with [`FileAccess::Group`] the
+    /// files created are group-readable and -writable and this user's files in the store
+    /// are given the store directory's group (see [`access`]), so that another member of
+    /// the group can own the store after this process.
+    pub fn open_with(path: &Path, file_access: FileAccess) -> Result<Store, StoreError> {
         let path = path.to_path_buf();
         let io = |source| StoreError::Io {
             path: path.clone(),
@@ -218,7 +223,7 @@ impl Store {
         if path.exists() && !path.is_dir() {
             return Err(io(std::io::Error::other("not a directory")));
         }
-        restrict_umask();
+        access::set_umask(file_access);
         let damaged = |reason: String| StoreError::Damaged {
             path: path.clone(),
             reason,
@@ -245,9 +250,9 @@ impl Store {
                 },
             ));
         }
-        create_private_dir(&path).map_err(io)?;
+        access::create_dir(&path, file_access).map_err(io)?;
         if !held && !creating {
-            safety::begin_creation(&path).map_err(io)?;
+            safety::begin_creation(&path, file_access).map_err(io)?;
         }
         let db = match open_sled(&path) {
             // A creation killed while sled wrote its files (its `conf` is written in two
@@ -293,13 +298,41 @@ impl Store {
             write_lock: Mutex::new(()),
             written: AtomicU64::new(0),
             notes: Mutex::new(Vec::new()),
+            access: file_access,
         };
         store.check_schema(marker, held)?;
         safety::end_creation(&store.path).map_err(|source| StoreError::Io {
             path: store.path.clone(),
             source,
         })?;
+        store.share_files();
         Ok(store)
+    }
+
+    /// Who may use the files this process creates in the store.
+    pub fn file_access(&self) -> FileAccess {
+        self.access
+    }
+
+    /// The group the store's files go to when it is shared with its group: the store
+    /// directory's group.
+    pub(crate) fn shared_group(&self) -> Option<u32> {
+        match self.access {
+            FileAccess::Private => None,
+            FileAccess::Group => access::dir_group(&self.path),
+        }
+    }
+
+    /// When the store is shared with its group: gives this user's files in the store and
+    /// in its safety copies' directory the group and group access (best effort).
+    fn share_files(&self) {
+        if let Some(g) = self.shared_group() {
+            access::share_tree(&self.path, g);
+            let copies = safety::safety_dir(&self.path);
+            if copies.is_dir() {
+                access::share_tree(&copies, g);
+            }
+        }
     }
 
     /// Checks the schema record and that the store is not a damaged one read as empty:
@@ -343,7 +376,7 @@ impl Store {
                     )
                     .map_err(|e| self.sled_err(e))?;
                 self.db.flush().map_err(|e| self.sled_err(e))?;
-                safety::write_marker(&self.path, false).map_err(|source| StoreError::Io {
+                safety::write_marker(self, false).map_err(|source| StoreError::Io {
                     path: self.path.clone(),
                     source,
                 })?;

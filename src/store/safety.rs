@@ -7,8 +7,9 @@
 //! with a CRC-32 over the whole file: at a million payments it is about the size of the
 //! store (~95 MB) and takes well under a second, where the JSON backup format would need
 //! the full ledger loaded and formatted. The last [`KEEP`] copies are kept; files are
-//! 0600 in a 0700 directory. `paytrack restore FILE` reads a safety copy as well as a
-//! backup.
+//! 0600 in a 0700 directory (0660 in a 0770 directory of the store directory's group when
+//! the store is shared with its group, see [`super::access`]). `paytrack restore FILE`
+//! reads a safety copy as well as a backup.
 //!
 //! The same module decodes every stored value for `paytrack check` ([`Store::salvage`]:
 //! every value that fails to decode is listed, the rest is kept), rebuilds what can be
@@ -20,7 +21,7 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::codec::{self, tag, CodecError};
-use super::{keys, Counts, Store, StoreError, SCHEMA_VERSION};
+use super::{keys, Counts, FileAccess, Store, StoreError, SCHEMA_VERSION};
 use crate::domain::{IdSeq, Invoice, InvoiceId, Party, Payment};
 
 /// How many safety copies are kept per store.
@@ -208,15 +209,10 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
-/// Creates (or truncates) a file readable only by its owner.
-fn create_private_file(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
+/// Creates (or truncates) a file of the store `store`: readable by its user only, or by
+/// the store directory's group too when the store is shared with it.
+fn create_store_file(store: &Store, path: &Path) -> io::Result<File> {
+    super::access::create_file(path, store.file_access(), store.shared_group())
 }
 
 fn timestamp() -> String {
@@ -408,7 +404,10 @@ impl Store {
             return Ok(None);
         }
         let dir = safety_dir(&self.path);
-        super::create_private_dir(&dir).map_err(io_err(&dir))?;
+        super::access::create_dir(&dir, self.file_access()).map_err(io_err(&dir))?;
+        if let Some(g) = self.shared_group() {
+            super::access::share_with(&dir, g);
+        }
         let slug: String = reason
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
@@ -435,7 +434,7 @@ impl Store {
     }
 
     fn write_copy(&self, tmp: &Path) -> Result<u64, SafetyError> {
-        let f = create_private_file(tmp).map_err(io_err(tmp))?;
+        let f = create_store_file(self, tmp).map_err(io_err(tmp))?;
         let mut w = Hashing {
             inner: BufWriter::with_capacity(1 << 20, f),
             crc: crc32fast::Hasher::new(),
@@ -753,7 +752,7 @@ impl Store {
                 });
             }
             if marker.is_none() {
-                write_marker(&self.path, false).map_err(io)?;
+                write_marker(self, false).map_err(io)?;
             }
             return Ok(());
         };
@@ -774,7 +773,7 @@ impl Store {
         }
         let held = counts != Counts::default();
         if marker.is_none() || (held && marker == Some(false)) {
-            write_marker(&self.path, held).map_err(io)?;
+            write_marker(self, held).map_err(io)?;
         }
         Ok(())
     }
@@ -902,9 +901,14 @@ pub(super) fn holds_sled_files(store: &Path) -> bool {
     })
 }
 
-/// Flags `store` (an existing directory) as a store being created, durably.
-pub(super) fn begin_creation(store: &Path) -> io::Result<()> {
-    let mut f = create_private_file(&store.join(CREATING))?;
+/// Flags `store` (an existing directory) as a store being created, durably; the flag
+/// file gets the access the store's files get.
+pub(super) fn begin_creation(store: &Path, access: FileAccess) -> io::Result<()> {
+    let group = match access {
+        FileAccess::Private => None,
+        FileAccess::Group => super::access::dir_group(store),
+    };
+    let mut f = super::access::create_file(&store.join(CREATING), access, group)?;
     f.write_all(b"A new paytrack store is being created here.\n")?;
     f.sync_all()?;
     sync_dir(store)
@@ -964,7 +968,7 @@ pub fn prepare_new_store(store: &Path) -> io::Result<()> {
     }
     super::restrict_umask();
     super::create_private_dir(store)?;
-    begin_creation(store)
+    begin_creation(store, FileAccess::Private)
 }
 
 /// The marker line saying the store has held records.
@@ -972,10 +976,11 @@ const HELD_RECORDS: &str = "held-records: yes";
 
 /// Writes the marker file into the store directory (see [`MARKER`]), durably;
 /// `held_records` once the store has been seen holding records.
-pub(super) fn write_marker(store: &Path, held_records: bool) -> io::Result<()> {
-    let path = store.join(MARKER);
-    let tmp = store.join(format!("{MARKER}.partial"));
-    let mut f = create_private_file(&tmp)?;
+pub(super) fn write_marker(store: &Store, held_records: bool) -> io::Result<()> {
+    let dir = store.path();
+    let path = dir.join(MARKER);
+    let tmp = dir.join(format!("{MARKER}.partial"));
+    let mut f = create_store_file(store, &tmp)?;
     let mut text = String::from(
         "This directory is a paytrack store. Do not edit its files; see `paytrack check`.\n",
     );
@@ -986,7 +991,7 @@ pub(super) fn write_marker(store: &Path, held_records: bool) -> io::Result<()> {
     f.write_all(text.as_bytes())?;
     f.sync_all()?;
     std::fs::rename(&tmp, &path)?;
-    sync_dir(store)
+    sync_dir(dir)
 }
 
 /// What the marker file says: `None` without one, else whether the store has been seen

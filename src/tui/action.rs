@@ -304,6 +304,7 @@ mod tests {
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
                 "{name}"
             );
+            #[allow(clippy::disallowed_methods)] // an action name, not data
             let json = serde_json::to_string(a).unwrap();
             let back: Action = serde_json::from_str(&json).unwrap();
             assert_eq!(*a, back);

@@ -91,7 +91,7 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
     // The terminal may be gone (a closed pty): a failed write must not panic.
     let mut err = std::io::stderr();
     for w in &app.warnings {
-        let _ = writeln!(err, "paytrack: {w}");
+        let _ = writeln!(err, "paytrack: {}", crate::text::sanitize(&w.to_string()));
     }
     for n in &app.notes {
         let _ = writeln!(err, "paytrack: {}", crate::text::sanitize(n));

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::domain::ledger::Ledger;
 use crate::domain::{Change, ChangeSet, IdSeq, Party, Payment, SavedFilter};
-use crate::session::{CommitError as SessionCommitError, Session};
+use crate::session::{CommitError as SessionCommitError, Session, SessionStatus};
 use crate::store::Store;
 
 /// A store's version: it grows by one with every commit, by any session.
@@ -416,10 +416,13 @@ impl Persistence for Session {
         Some(rx)
     }
     fn sharing(&self) -> Option<String> {
-        Some(if self.is_owner() {
-            "shared: owner".into()
-        } else {
-            "shared: client".into()
-        })
+        Some(
+            match self.status() {
+                SessionStatus::Owner => "shared: owner",
+                SessionStatus::Client => "shared: client",
+                SessionStatus::Lost => "shared: store lost",
+            }
+            .into(),
+        )
     }
 }
