@@ -225,7 +225,17 @@ fn chosen_profile(a: &ImportArgs, bytes: &[u8], name: &str) -> Result<Profile> {
                     crate::text::sanitize(&e.to_string())
                 );
             }
-            let header = interchange::encoding::decode(bytes, Default::default(), name)
+            if interchange::encoding::is_blank(bytes) {
+                return Err(interchange::ImportError::new(
+                    name,
+                    1,
+                    None,
+                    interchange::encoding::EMPTY_FILE,
+                )
+                .into());
+            }
+            let head = interchange::encoding::head(bytes, interchange::encoding::HEAD);
+            let header = interchange::encoding::decode(head, Default::default(), name)
                 .ok()
                 .and_then(|(t, _)| {
                     mapped::header_of(&t, delimiter.unwrap_or(b','), a.skip_lines.unwrap_or(0))

@@ -269,10 +269,11 @@ pub fn header_of(text: &str, delimiter: u8, skip_lines: usize) -> Option<Vec<Str
     }
 }
 
-/// Picks the profile whose layout fits the file's header row best (`--profile auto`).
-/// Returns `None` when none fits.
+/// Picks the profile whose layout fits the file's header row best (`--profile auto`),
+/// from the first [`encoding::HEAD`] bytes of the file. Returns `None` when none fits.
 pub fn detect<'p>(bytes: &[u8], profiles: &'p [Profile]) -> Option<&'p Profile> {
-    let (text, _) = encoding::decode(bytes, encoding::Encoding::Auto, "").ok()?;
+    let head = encoding::head(bytes, encoding::HEAD);
+    let (text, _) = encoding::decode(head, encoding::Encoding::Auto, "").ok()?;
     let mut best: Option<(usize, &Profile)> = None;
     for p in profiles {
         let Some(header) = header_of(&text, p.delimiter, p.skip_lines) else {
@@ -329,7 +330,7 @@ pub fn read(
             source,
             header_line,
             None,
-            "the file is empty: a header row is required",
+            encoding::EMPTY_FILE,
         ));
     }
     let header: Vec<String> = rec.iter().map(|s| s.trim().to_string()).collect();

@@ -977,17 +977,9 @@ fn own_payments_header(bytes: &[u8]) -> bool {
         .all(|c| header.iter().any(|h| h.eq_ignore_ascii_case(c)))
 }
 
-/// The start of a file, enough for its header row (whole lines up to 64 KiB).
+/// The start of a file, enough for its header row (see [`encoding::head`]).
 fn head_of(bytes: &[u8]) -> &[u8] {
-    const HEAD: usize = 1 << 16;
-    if bytes.len() <= HEAD {
-        return bytes;
-    }
-    let cut = bytes[..HEAD]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(HEAD, |i| i + 1);
-    &bytes[..cut]
+    encoding::head(bytes, encoding::HEAD)
 }
 
 /// Whether the file is a JSON array (paytrack's JSON layout).
