@@ -856,3 +856,127 @@ fn no_match_leaves_payments_unallocated() {
     let ps = e.payments();
     assert!(ps.iter().all(|p| s(p, "invoice").is_empty()));
 }
+
+#[test]
+fn dates_in_the_forms_real_exports_use() {
+    let e = Env::seeded();
+    let import = |name: &str, profile: &str, text: &str| -> (String, Vec<Value>) {
+        let f = e.write(name, text);
+        let out = e.ok(&[
+            "import",
+            "payments",
+            f.to_str().unwrap(),
+            "--profile",
+            profile,
+        ]);
+        (out, e.payments())
+    };
+    let date_of =
+        |ps: &[Value], r: &str| s(find(ps, |p| s(p, "reference") == r), "date").to_string();
+    // Stripe: Created (UTC) with seconds, next to the usual minutes
+    let (out, ps) = import(
+        "stripe_seconds.csv",
+        "stripe",
+        "id,Type,Source,Amount,Fee,Net,Currency,Created (UTC),Available On (UTC),Description\n\
+         txn_S1,charge,ch_S1,100.00,3.20,96.80,eur,2026-01-15 14:00:33,2026-01-17 00:00,Plan\n\
+         txn_S2,charge,ch_S2,50.00,1.75,48.25,eur,2026-01-16 09:05:07,2026-01-18 00:00,Plan\n",
+    );
+    assert!(out.starts_with("imported 4 payments"), "{out}");
+    assert_eq!(
+        (date_of(&ps, "txn_S1"), date_of(&ps, "txn_S2")),
+        ("2026-01-15".into(), "2026-01-16".into())
+    );
+    // PayPal from a British account: day first (13/01 cannot be a month)
+    let header = "Date,Time,TimeZone,Name,Type,Status,Currency,Gross,Fee,Net,From Email Address,\
+                  To Email Address,Transaction ID,Balance Impact\n";
+    let (out, ps) = import(
+        "paypal_uk.csv",
+        "paypal",
+        &format!(
+            "{header}\
+             13/01/2026,10:15:00,GMT,Ann,Express Checkout Payment,Completed,GBP,10.00,-0.50,9.50,a@x,s@x,UK1,Credit\n\
+             02/03/2026,10:15:00,GMT,Ben,Express Checkout Payment,Completed,GBP,20.00,-0.90,19.10,b@x,s@x,UK2,Credit\n"
+        ),
+    );
+    assert!(out.contains("note: dates read as %d/%m/%Y\n"), "{out}");
+    assert_eq!(
+        (date_of(&ps, "UK1"), date_of(&ps, "UK2")),
+        ("2026-01-13".into(), "2026-03-02".into()),
+        "the whole file day first"
+    );
+    // PayPal where every day is up to the 12th: read US-style, and the preview says so
+    let f = e.write(
+        "paypal_either.csv",
+        &format!(
+            "{header}\
+             02/03/2026,10:15:00,PST,Cy,Express Checkout Payment,Completed,USD,10.00,-0.50,9.50,c@x,s@x,US1,Credit\n"
+        ),
+    );
+    let out = e.ok(&[
+        "import",
+        "payments",
+        f.to_str().unwrap(),
+        "--profile",
+        "paypal",
+        "--dry-run",
+    ]);
+    assert!(
+        out.contains(
+            "note: dates read as %m/%d/%Y; every one of them also reads as %d/%m/%Y (other days)"
+        ),
+        "{out}"
+    );
+    // Xero from a US organisation (month first), and ISO dates
+    let (_, ps) = import(
+        "xero_us.csv",
+        "xero",
+        "*Date,*Amount,Payee,Description,Reference,Check Number\n\
+         11/25/2026,10.00,Acme Corp,,XUS-1,\n\
+         11/02/2026,-3.00,Paper Supplies Ltd,,XUS-2,\n",
+    );
+    assert_eq!(
+        (date_of(&ps, "XUS-1"), date_of(&ps, "XUS-2")),
+        ("2026-11-25".into(), "2026-11-02".into())
+    );
+    let (_, ps) = import(
+        "xero_iso.csv",
+        "xero",
+        "*Date,*Amount,Payee,Description,Reference,Cheque Number\n2026-11-26,10.00,Acme Corp,,XISO-1,\n",
+    );
+    assert_eq!(date_of(&ps, "XISO-1"), "2026-11-26");
+    // a bank file with day-first dates
+    let (_, ps) = import(
+        "bank_uk.csv",
+        "bank",
+        "Date,Counterparty,Amount,Currency,Reference\n28/11/2026,Acme Corp,5.00,EUR,BUK-1\n",
+    );
+    assert_eq!(date_of(&ps, "BUK-1"), "2026-11-28");
+    // one file in two orders: the rows that do not fit the others are errors
+    let f = e.write(
+        "paypal_mixed.csv",
+        &format!(
+            "{header}\
+             13/01/2026,10:15:00,GMT,Di,Express Checkout Payment,Completed,GBP,1.00,0.00,1.00,d@x,s@x,MX1,Credit\n\
+             14/01/2026,10:15:00,GMT,Di,Express Checkout Payment,Completed,GBP,1.00,0.00,1.00,d@x,s@x,MX2,Credit\n\
+             01/15/2026,10:15:00,GMT,Di,Express Checkout Payment,Completed,GBP,1.00,0.00,1.00,d@x,s@x,MX3,Credit\n"
+        ),
+    );
+    let before = e.export_all();
+    let o = e.run(&[
+        "import",
+        "payments",
+        f.to_str().unwrap(),
+        "--profile",
+        "paypal",
+    ]);
+    assert_eq!(o.code, 1, "{}", o.stdout);
+    assert!(
+        o.stderr.contains(
+            "paypal_mixed.csv:4: date: '01/15/2026' is not a date as the file's other dates \
+             are written (%d/%m/%Y)"
+        ),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(e.export_all(), before);
+}

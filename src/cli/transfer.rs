@@ -279,8 +279,8 @@ fn chosen_profile(a: &ImportArgs, bytes: &[u8], name: &str) -> Result<Profile> {
     }
     p.apply_maps(&maps);
     if let Some(f) = &a.date_format {
-        p.date_format =
-            DateFormat::new(f).map_err(|e| UsageError(format!("--date-format: {e}")))?;
+        p.date_formats =
+            vec![DateFormat::new(f).map_err(|e| UsageError(format!("--date-format: {e}")))?];
     }
     if a.decimal_comma {
         p.number = NumberFormat::comma();
@@ -376,6 +376,9 @@ fn finish_import(
     if a.dry_run {
         writeln!(out, "dry run: would import {counts}; nothing was changed")?;
         writeln!(out, "rows read: {}", r.rows)?;
+        for n in &r.notes {
+            writeln!(out, "note: {}", clean(n))?;
+        }
         const SHOW: usize = 50;
         let more = |out: &mut dyn Write, n: usize, what: &str| -> std::io::Result<()> {
             if n > SHOW {
@@ -462,6 +465,9 @@ fn finish_import(
         super::commit(store, l, &plan.changes).context("nothing was imported")?;
     }
     writeln!(out, "imported {counts}")?;
+    for n in &r.notes {
+        writeln!(out, "note: {}", clean(n))?;
+    }
     Ok(())
 }
 

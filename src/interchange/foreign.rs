@@ -119,6 +119,8 @@ pub struct Extract {
     pub errors: Vec<ImportError>,
     /// Number of rows that could not be read.
     pub error_count: usize,
+    /// What the reader decided that the user should know (how dates were read...).
+    pub notes: Vec<String>,
 }
 
 impl Extract {
@@ -171,6 +173,8 @@ pub struct TransactionImport {
     pub errors: Vec<ImportError>,
     /// Total number of errors (`errors` keeps the first [`MAX_ERRORS`]).
     pub error_count: usize,
+    /// The reader's notes (see [`Extract::notes`]).
+    pub notes: Vec<String>,
     /// The changes. Commit them only when `error_count` is 0 ([`Self::into_plan`]).
     pub plan: ImportPlan,
 }
@@ -315,6 +319,7 @@ pub fn plan(
         skipped,
         errors,
         error_count,
+        notes,
     } = extract;
     let mut out = TransactionImport {
         format,
@@ -322,6 +327,7 @@ pub fn plan(
         skipped,
         errors,
         error_count,
+        notes,
         ..TransactionImport::default()
     };
     let mut seq = *ids;
