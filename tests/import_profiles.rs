@@ -334,7 +334,12 @@ fn akaunting_transactions() {
         ("Acme Corp", "INV-1001", "1200.00"),
         "the contact's e-mail names the party, invoice_bill_number the invoice"
     );
-    assert_eq!(s(acme, "notes"), "ref WIRE 55 | -discount applied | Sales");
+    // the invoice column is kept in the notes, where the matching rules (and `paytrack
+    // match` later) see it
+    assert_eq!(
+        s(acme, "notes"),
+        "ref WIRE 55 | -discount applied | Sales | invoice INV-1001"
+    );
     let expense = find(&ps, |p| s(p, "reference") == "TRA-00003");
     assert_eq!(
         (
@@ -668,12 +673,19 @@ fn dry_run_previews_rows_parties_matches_duplicates_and_errors() {
     assert!(out.contains("rows read: 23\n"), "{out}");
     assert!(out.contains("new party: Åsa Lindqvist\n"), "{out}");
     assert!(out.contains("new party: PayPal\n"), "{out}");
+    // matches through the rules of `paytrack match`, with their reasons
     assert!(
-        out.contains("match: line 14: 1200.00 EUR to INV-1001 (Acme Corp)\n"),
+        out.contains(
+            "match: line 14: 1200.00 EUR to INV-1001 (Acme Corp) \
+             [number in reference, amount equals outstanding, paid 74d after due]\n"
+        ),
         "{out}"
     );
     assert!(
-        out.contains("match: line 15: 350.00 EUR to INV-1002 (Acme Corp)\n"),
+        out.contains(
+            "match: line 15: 350.00 EUR to INV-1002 (Acme Corp) \
+             [number in reference, amount equals outstanding, paid 71d after due]\n"
+        ),
         "{out}"
     );
     assert!(
@@ -855,6 +867,80 @@ fn no_match_leaves_payments_unallocated() {
     e.import("bank", "bank.csv", &["--no-match"]);
     let ps = e.payments();
     assert!(ps.iter().all(|p| s(p, "invoice").is_empty()));
+}
+
+/// The `match:` and `ambiguous:` lines of an import's output.
+fn matching_lines(out: &str) -> Vec<String> {
+    out.lines()
+        .filter(|l| l.starts_with("match: ") || l.starts_with("ambiguous: "))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn imports_match_by_the_rules_of_paytrack_match_and_do_what_the_preview_says() {
+    let e = Env::new();
+    let inv = e.write(
+        "invoices.csv",
+        "number,party,kind,issue_date,due_date,amount,currency,notes\n\
+         INV-2001,Acme Corp,receivable,2026-10-10,2026-11-10,300.00,EUR,\n\
+         INV-2002,Acme Corp,receivable,2026-10-20,2026-11-20,120.00,EUR,\n\
+         INV-2003,Globex,receivable,2026-10-15,2026-11-15,80.00,EUR,\n\
+         INV-2004,Globex,receivable,2026-10-25,2026-11-25,80.00,EUR,\n",
+    );
+    e.ok(&["import", "invoices", inv.to_str().unwrap()]);
+    // the amount alone; the number in the text; an amount two invoices have outstanding
+    let bank = e.write(
+        "bank.csv",
+        "Date,Counterparty,Amount,Currency,Reference,Description\n\
+         2026-11-12,Acme Corp,300.00,EUR,TRF-1,November\n\
+         2026-11-13,Acme Corp,50.00,EUR,TRF-2,part of INV-2002\n\
+         2026-11-14,Globex,80.00,EUR,TRF-3,thanks\n",
+    );
+    let file = bank.to_str().unwrap();
+    let before = e.export_all();
+    let preview = e.ok(&["import", "payments", file, "--profile", "bank", "--dry-run"]);
+    assert_eq!(e.export_all(), before, "a dry run changes nothing");
+    let want = [
+        "match: line 2: 300.00 EUR to INV-2001 (Acme Corp) \
+         [amount equals outstanding, paid 2d after due]",
+        "match: line 3: 50.00 EUR to INV-2002 (Acme Corp) [number in reference, paid 7d before due]",
+        "ambiguous: line 4: 80.00 EUR (Globex) left unallocated, candidates: \
+         INV-2003 [amount equals outstanding, paid 1d before due] or \
+         INV-2004 [amount equals outstanding, paid 11d before due]",
+    ];
+    assert_eq!(matching_lines(&preview), want, "{preview}");
+    assert!(
+        preview.contains("2 payments matched to invoices, 1 ambiguous match not applied"),
+        "{preview}"
+    );
+    // the import applies the two unambiguous matches, and says the same
+    let done = e.ok(&["import", "payments", file, "--profile", "bank"]);
+    assert_eq!(matching_lines(&done), matching_lines(&preview), "{done}");
+    assert!(
+        done.contains("2 payments matched to invoices, 1 ambiguous match not applied"),
+        "{done}"
+    );
+    let ps = e.payments();
+    let inv_of = |r: &str| s(find(&ps, |p| s(p, "reference") == r), "invoice").to_string();
+    assert_eq!(
+        [inv_of("TRF-1"), inv_of("TRF-2"), inv_of("TRF-3")],
+        ["INV-2001", "INV-2002", ""]
+    );
+    // `paytrack match` proposes the same two invoices for the one left, and leaves it
+    let m = e.ok(&["match", "--format", "csv"]);
+    let strong: Vec<&str> = m
+        .lines()
+        .filter(|l| l.contains("Globex") && l.contains(",true,"))
+        .collect();
+    assert_eq!(strong.len(), 2, "{m}");
+    assert!(
+        strong[0].contains("INV-2003") && strong[1].contains("INV-2004"),
+        "{m}"
+    );
+    let applied = e.ok(&["match", "--apply"]);
+    assert!(applied.contains("ambiguous"), "{applied}");
+    assert!(applied.ends_with("applied 0, left 1\n"), "{applied}");
 }
 
 #[test]

@@ -300,7 +300,10 @@ fn dry_run_and_usage() {
     assert!(out.contains("skipped: line 74: status PDNG\n"), "{out}");
     assert!(out.contains("new party: Musterbank AG\n"), "{out}");
     assert!(
-        out.contains("match: line 13: 1200.00 EUR to INV-1001 (Acme Corp)\n"),
+        out.contains(
+            "match: line 13: 1200.00 EUR to INV-1001 (Acme Corp) \
+             [number in reference, amount equals outstanding, paid 94d after due]\n"
+        ),
         "{out}"
     );
     assert!(e.payments().is_empty());

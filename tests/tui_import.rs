@@ -672,3 +672,62 @@ fn the_currency_field_sets_the_currency_of_rows_without_one() {
         .contains(&paytrack::tui::import::Field::Currency));
     assert_eq!(h.store.commits(), 0);
 }
+
+#[test]
+fn the_preview_matches_by_the_rules_and_the_import_applies_what_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let invoices = write(
+        dir.path(),
+        "invoices.csv",
+        "number,party,kind,issue_date,due_date,amount,currency\n\
+         INV-3001,Omikron AG,receivable,2026-10-10,2026-11-10,300.00,EUR\n\
+         INV-3002,Omikron AG,receivable,2026-10-20,2026-11-20,120.00,EUR\n\
+         INV-3003,Zeta AG,receivable,2026-10-15,2026-11-15,80.00,EUR\n\
+         INV-3004,Zeta AG,receivable,2026-10-25,2026-11-25,80.00,EUR\n",
+    );
+    let bank = write(
+        dir.path(),
+        "bank.csv",
+        "Date,Counterparty,Amount,Currency,Reference,Description\n\
+         2026-11-12,Omikron AG,300.00,EUR,TRF-1,November\n\
+         2026-11-13,Omikron AG,50.00,EUR,TRF-2,part of INV-3002\n\
+         2026-11-14,Zeta AG,80.00,EUR,TRF-3,thanks\n",
+    );
+    let mut h = harness(120, 40, dir.path());
+    open(&mut h, &invoices);
+    h.keys("down right enter enter enter");
+    assert_eq!(h.store.ledger().invoices().len(), 13);
+    open(&mut h, &bank);
+    let lines = h.keys("enter");
+    shows(&lines, "profile 'bank'");
+    shows(&lines, "2 matched");
+    shows(&lines, "1 ambiguous (not applied)");
+    shows(
+        &lines,
+        "ambiguous, left unallocated: line 4: 80.00 EUR (Zeta AG) could pay INV-3003 or INV-3004",
+    );
+    shows(&lines, "matched by");
+    let row = |r: &str| {
+        lines
+            .iter()
+            .find(|l| l.contains(r))
+            .unwrap_or_else(|| panic!("{r}: {}", screen(&lines)))
+            .clone()
+    };
+    assert!(row("TRF-1").contains("INV-3001") && row("TRF-1").contains("amount equals"));
+    assert!(row("TRF-2").contains("INV-3002") && row("TRF-2").contains("number in"));
+    assert!(row("TRF-3").contains("ambiguous"), "{}", row("TRF-3"));
+    // what the preview showed is what lands
+    h.keys("enter");
+    let l = h.store.ledger();
+    let alloc = |r: &str| -> Vec<String> {
+        let p = l.payments().iter().find(|p| p.reference == r).unwrap();
+        p.allocations
+            .iter()
+            .map(|a| format!("{}={}", l.invoice(a.invoice).unwrap().number, a.amount))
+            .collect()
+    };
+    assert_eq!(alloc("TRF-1"), ["INV-3001=300.00"]);
+    assert_eq!(alloc("TRF-2"), ["INV-3002=50.00"]);
+    assert!(alloc("TRF-3").is_empty());
+}

@@ -314,7 +314,7 @@ fn import_mapped(ctx: &Context, a: &ImportArgs, out: &mut impl Write) -> Result<
     let profile = chosen_profile(a, &bytes, &name)?;
     ctx.transact(|store, l| {
         let extract = mapped::read(&bytes, &name, &profile, a.currency)?;
-        finish_import(store, l, extract, &name, a, out)
+        finish_import(store, l, extract, &name, a, ctx.today, out)
     })
 }
 
@@ -324,7 +324,7 @@ fn import_statement(ctx: &Context, a: &ImportArgs, out: &mut impl Write) -> Resu
     let bytes = read_all(&a.file)?;
     ctx.transact(|store, l| {
         let extract = statement::read(&bytes, &name)?;
-        finish_import(store, l, extract, &name, a, out)
+        finish_import(store, l, extract, &name, a, ctx.today, out)
     })
 }
 
@@ -339,6 +339,7 @@ fn finish_import(
     extract: Extract,
     name: &str,
     a: &ImportArgs,
+    today: time::Date,
     out: &mut impl Write,
 ) -> Result<()> {
     let mut ids = store.ids()?;
@@ -349,11 +350,12 @@ fn finish_import(
         &mut ids,
         PlanOptions {
             match_invoices: !a.no_match,
+            as_of: today,
         },
     );
-    let matched: std::collections::BTreeSet<u64> = r.matches.iter().map(|m| m.line).collect();
     let counts = format!(
-        "{} ({} in, {} out{}), {} from {name} ({}): {}, {}, {} matched to invoices",
+        "{} ({} in, {} out{}), {} from {name} ({}): {}, {}, {} matched to invoices, {} not \
+         applied",
         plural(r.payments, "payment", "payments"),
         r.incoming,
         r.payments - r.incoming,
@@ -370,9 +372,52 @@ fn finish_import(
             "duplicates skipped"
         ),
         plural(r.skipped.len(), "row skipped", "rows skipped"),
-        plural(matched.len(), "payment", "payments"),
+        plural(r.matches.len(), "payment", "payments"),
+        plural(r.suggestions.len(), "ambiguous match", "ambiguous matches"),
     );
     let clean = |s: &str| crate::text::sanitize(s).into_owned();
+    // what matching does, the same lines in the preview and after the import
+    let matching_lines = |out: &mut dyn Write, limit: usize| -> std::io::Result<()> {
+        for m in r.matches.iter().take(limit) {
+            writeln!(
+                out,
+                "match: line {}: {} {} to {} ({}) [{}]",
+                m.line,
+                m.currency.format(m.proposal.total()),
+                m.currency,
+                clean(&m.proposal.numbers(m.currency)),
+                clean(&m.party),
+                m.proposal.reasons
+            )?;
+        }
+        if r.matches.len() > limit {
+            writeln!(out, "... and {} more matches", r.matches.len() - limit)?;
+        }
+        for s in r.suggestions.iter().take(limit) {
+            let choices: Vec<String> = s
+                .candidates
+                .iter()
+                .map(|c| format!("{} [{}]", clean(&c.numbers(s.currency)), c.reasons))
+                .collect();
+            writeln!(
+                out,
+                "ambiguous: line {}: {} {} ({}) left unallocated, candidates: {}",
+                s.line,
+                s.currency.format(s.amount),
+                s.currency,
+                clean(&s.party),
+                choices.join(" or ")
+            )?;
+        }
+        if r.suggestions.len() > limit {
+            writeln!(
+                out,
+                "... and {} more ambiguous matches",
+                r.suggestions.len() - limit
+            )?;
+        }
+        Ok(())
+    };
     if a.dry_run {
         writeln!(out, "dry run: would import {counts}; nothing was changed")?;
         writeln!(out, "rows read: {}", r.rows)?;
@@ -390,18 +435,7 @@ fn finish_import(
             writeln!(out, "new party: {}", clean(n))?;
         }
         more(out, r.new_parties.len(), "new parties")?;
-        for m in r.matches.iter().take(SHOW) {
-            writeln!(
-                out,
-                "match: line {}: {} {} to {} ({})",
-                m.line,
-                m.currency.format(m.amount),
-                m.currency,
-                clean(&m.invoice),
-                clean(&m.party)
-            )?;
-        }
-        more(out, r.matches.len(), "matches")?;
+        matching_lines(out, SHOW)?;
         if !r.duplicates.is_empty() {
             let lines: Vec<String> = r.duplicates.iter().take(SHOW).map(u64::to_string).collect();
             writeln!(
@@ -468,6 +502,7 @@ fn finish_import(
     for n in &r.notes {
         writeln!(out, "note: {}", clean(n))?;
     }
+    matching_lines(out, usize::MAX)?;
     Ok(())
 }
 

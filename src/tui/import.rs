@@ -18,7 +18,7 @@ use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::sync::Arc;
 
 use crate::domain::ledger::Ledger;
-use crate::domain::{Change, ChangeSet, Currency, Direction, IdSeq, InvoiceId, PartyId};
+use crate::domain::{Change, ChangeSet, Currency, Direction, IdSeq, InvoiceId, PartyId, PaymentId};
 use crate::interchange::foreign::{self, Extract, PlanOptions};
 use crate::interchange::profile::{self, Profile};
 use crate::interchange::{csv_own, encoding, json, mapped, statement, ImportPlan};
@@ -250,6 +250,8 @@ pub struct Preview {
     pub format: String,
     /// How the layout was chosen, when recognised (`profile 'stripe' (...) recognised...`).
     pub note: Option<String>,
+    /// What the reader says about the file (how its dates were read...).
+    pub notes: Vec<String>,
     /// What the records are.
     pub kind: ImportKind,
     /// Data rows read.
@@ -268,6 +270,9 @@ pub struct Preview {
     pub skipped: Vec<(u64, String)>,
     /// Payments allocated to invoices.
     pub matched: usize,
+    /// Payments matching (by the rules of `paytrack match`) several invoices equally
+    /// well: imported unallocated, their candidates listed.
+    pub suggestions: Vec<foreign::Suggestion>,
     /// Row errors (`file:line: message`), the first [`SHOWN_ERRORS`].
     pub errors: Vec<String>,
     /// Row errors in all; any error means nothing can be imported.
@@ -350,6 +355,12 @@ impl Preview {
                 v.push(plural(self.skipped.len(), "row left out", "rows left out"));
             }
             v.push(format!("{} matched", self.matched));
+            if !self.suggestions.is_empty() {
+                v.push(format!(
+                    "{} ambiguous (not applied)",
+                    self.suggestions.len()
+                ));
+            }
         }
         v
     }
@@ -782,8 +793,9 @@ impl ImportDialog {
 
     // ---- the dry run -----------------------------------------------------------------
 
-    /// Starts the dry run against `ledger` and `ids` on a thread of its own.
-    pub fn start(&mut self, ledger: Arc<Ledger>, ids: IdSeq) {
+    /// Starts the dry run against `ledger` and `ids` on a thread of its own; invoices are
+    /// matched as open as of `today`.
+    pub fn start(&mut self, ledger: Arc<Ledger>, ids: IdSeq, today: time::Date) {
         self.notice = None;
         self.completion = None;
         let currency = match self.currency_choice() {
@@ -811,6 +823,7 @@ impl ImportDialog {
             user_dir: self.user_dir.clone(),
             ledger,
             ids,
+            today,
         };
         let progress = Arc::new(Progress::default());
         let cancel = Arc::new(AtomicBool::new(false));
@@ -915,6 +928,7 @@ struct Request {
     user_dir: Option<PathBuf>,
     ledger: Arc<Ledger>,
     ids: IdSeq,
+    today: time::Date,
 }
 
 const CANCELLED: &str = "cancelled";
@@ -1107,6 +1121,7 @@ fn plan_foreign(
         ids,
         PlanOptions {
             match_invoices: true,
+            as_of: req.today,
         },
     ))
 }
@@ -1116,6 +1131,7 @@ fn empty_preview(kind: ImportKind, req: &Request, format: String) -> Preview {
         source: req.source.clone(),
         format,
         note: None,
+        notes: Vec::new(),
         kind,
         rows: 0,
         records: 0,
@@ -1125,6 +1141,7 @@ fn empty_preview(kind: ImportKind, req: &Request, format: String) -> Preview {
         duplicates: Vec::new(),
         skipped: Vec::new(),
         matched: 0,
+        suggestions: Vec::new(),
         errors: Vec::new(),
         error_count: 0,
         foreign: false,
@@ -1141,7 +1158,7 @@ fn own_preview(plan: ImportPlan, kind: ImportKind, req: &Request) -> Preview {
     let mut p = empty_preview(kind, req, "paytrack's own layout".into());
     p.rows = plan.records;
     p.records = plan.records;
-    fill_from_changes(&mut p, &plan.changes, &req.ledger);
+    fill_from_changes(&mut p, &plan.changes, &req.ledger, None);
     p.matched = plan
         .changes
         .changes
@@ -1161,8 +1178,7 @@ fn foreign_preview(t: foreign::TransactionImport, kind: ImportKind, req: &Reques
     p.fees = t.fees;
     p.duplicates = t.duplicates;
     p.skipped = t.skipped.into_iter().map(|s| (s.line, s.reason)).collect();
-    let matched: std::collections::BTreeSet<u64> = t.matches.iter().map(|m| m.line).collect();
-    p.matched = matched.len();
+    p.matched = t.matches.len();
     p.error_count = t.error_count;
     p.errors = t
         .errors
@@ -1170,7 +1186,21 @@ fn foreign_preview(t: foreign::TransactionImport, kind: ImportKind, req: &Reques
         .take(SHOWN_ERRORS)
         .map(|e| e.to_string())
         .collect();
-    fill_from_changes(&mut p, &t.plan.changes, &req.ledger);
+    // the matching column: why a payment is allocated, or which invoices it could pay
+    let mut why: HashMap<PaymentId, String> = HashMap::new();
+    for m in &t.matches {
+        why.insert(m.payment, m.proposal.reasons.clone());
+    }
+    for s in &t.suggestions {
+        let choices: Vec<String> = s.candidates.iter().map(|c| c.numbers(s.currency)).collect();
+        why.insert(
+            s.payment,
+            format!("ambiguous, not applied: {}", choices.join(" or ")),
+        );
+    }
+    fill_from_changes(&mut p, &t.plan.changes, &req.ledger, Some(&why));
+    p.suggestions = t.suggestions;
+    p.notes = t.notes;
     p.new_parties = t.new_parties;
     if t.error_count == 0 {
         p.changes = t.plan.changes;
@@ -1178,8 +1208,14 @@ fn foreign_preview(t: foreign::TransactionImport, kind: ImportKind, req: &Reques
     p
 }
 
-/// The new parties' names and the first rows of the table, from the change set.
-fn fill_from_changes(p: &mut Preview, set: &ChangeSet, ledger: &Ledger) {
+/// The new parties' names and the first rows of the table, from the change set; `why`
+/// (other systems' files and statements) fills a column saying how each payment matched.
+fn fill_from_changes(
+    p: &mut Preview,
+    set: &ChangeSet,
+    ledger: &Ledger,
+    why: Option<&HashMap<PaymentId, String>>,
+) {
     let mut names: HashMap<PartyId, &str> = HashMap::new();
     let mut numbers: HashMap<InvoiceId, &str> = HashMap::new();
     for c in &set.changes {
@@ -1225,7 +1261,7 @@ fn fill_from_changes(p: &mut Preview, set: &ChangeSet, ledger: &Ledger) {
                             .unwrap_or_else(|| format!("#{}", a.invoice))
                     })
                     .collect();
-                vec![
+                let mut row = vec![
                     date(x.date),
                     x.direction.as_str().to_string(),
                     x.currency.format(x.amount),
@@ -1233,7 +1269,11 @@ fn fill_from_changes(p: &mut Preview, set: &ChangeSet, ledger: &Ledger) {
                     party(x.party),
                     x.reference.clone(),
                     inv.join(", "),
-                ]
+                ];
+                if let Some(w) = why {
+                    row.push(w.get(&x.id).cloned().unwrap_or_default());
+                }
+                row
             }
             (Change::PutInvoice(x), ImportKind::Invoices) => {
                 first = first.or(Some(Target::Invoice(x.id)));
@@ -1266,7 +1306,7 @@ fn fill_from_changes(p: &mut Preview, set: &ChangeSet, ledger: &Ledger) {
     p.table = PreviewTable {
         headers: match p.kind {
             ImportKind::Payments | ImportKind::Statement => {
-                vec![
+                let mut h = vec![
                     "date",
                     "dir",
                     "amount",
@@ -1274,7 +1314,11 @@ fn fill_from_changes(p: &mut Preview, set: &ChangeSet, ledger: &Ledger) {
                     "party",
                     "reference",
                     "invoices",
-                ]
+                ];
+                if why.is_some() {
+                    h.push("matched by");
+                }
+                h
             }
             ImportKind::Invoices => {
                 vec!["number", "kind", "party", "issued", "due", "amount", "cur"]
