@@ -287,9 +287,8 @@ fn a_statement_imported_twice_adds_nothing_the_second_time() {
     let camt = sample("camt053.xml");
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(120, 40, dir.path());
-    open(&mut h, &camt);
-    // kind: statement (payments → invoices → parties → statement)
-    let lines = h.keys("down left");
+    // a file named .xml is a statement: the kind follows the name
+    let lines = open(&mut h, &camt);
     shows(&lines, "< statement >");
     shows(&lines, "detected: CAMT.053");
     let lines = h.keys("enter");
@@ -300,7 +299,7 @@ fn a_statement_imported_twice_adds_nothing_the_second_time() {
     let n = h.store.ledger().payments().len();
     assert!(n > 6, "{n}");
     open(&mut h, &camt);
-    let lines = h.keys("down left enter");
+    let lines = h.keys("enter");
     shows(&lines, "would create 0 payments");
     shows(&lines, "already recorded (skipped), lines");
     let lines = h.keys("enter");
@@ -670,6 +669,98 @@ fn the_currency_field_sets_the_currency_of_rows_without_one() {
         .unwrap()
         .fields()
         .contains(&paytrack::tui::import::Field::Currency));
+    assert_eq!(h.store.commits(), 0);
+}
+
+/// `text` with a comment line put after `at`, holding `c` so that it starts one byte
+/// before byte `cut` (so `c` straddles it).
+fn with_char_across(text: &str, at: &str, cut: usize, c: char) -> String {
+    let i = text.find(at).expect("the place to insert at") + at.len();
+    let mut out = format!("{}\n<!-- ", &text[..i]);
+    while out.len() < cut - 1 {
+        out.push('x');
+    }
+    out.push(c);
+    out.push_str(" -->\n");
+    out.push_str(&text[i..]);
+    assert!(!out.is_char_boundary(cut));
+    out
+}
+
+#[test]
+fn statements_with_a_character_across_4_or_8_kib_are_previewed() {
+    let camt = std::fs::read_to_string(sample("camt053.xml")).unwrap();
+    let v2 = std::fs::read_to_string(sample("statement_v2.ofx")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(120, 40, dir.path());
+    for (name, text, want) in [
+        (
+            "c4096.xml",
+            with_char_across(&camt, "<BkToCstmrStmt>", 4096, 'ü'),
+            "would create 23 payments",
+        ),
+        (
+            "c8192.xml",
+            with_char_across(&camt, "<BkToCstmrStmt>", 8192, '€'),
+            "would create 23 payments",
+        ),
+        (
+            "o4096.ofx",
+            with_char_across(&v2, "<OFX>", 4096, 'ü'),
+            "would create 20 payments",
+        ),
+    ] {
+        let f = write(dir.path(), name, &text);
+        open(&mut h, &f);
+        let lines = h.keys("enter");
+        let d = h.app.import.as_ref().unwrap();
+        assert!(
+            matches!(d.stage, Stage::Preview(_)),
+            "{name}: {}",
+            screen(&lines)
+        );
+        shows(&lines, want);
+        h.keys("esc esc");
+    }
+    assert_eq!(h.store.commits(), 0);
+}
+
+#[test]
+fn the_kind_follows_the_file_name_and_content_until_chosen() {
+    let dir = tempfile::tempdir().unwrap();
+    let ofx = std::fs::read(sample("statement_v1.ofx")).unwrap();
+    let renamed = dir.path().join("export.txt");
+    std::fs::write(&renamed, &ofx).unwrap();
+    let mut h = harness(120, 40, dir.path());
+    // .ofx and .qfx are statements as they are typed; anything else is payments
+    let lines = open(&mut h, &format!("{}/bank.QFX", dir.path().display()));
+    shows(&lines, "< statement >");
+    let lines = h.keys("ctrl-u");
+    shows(&lines, "< payments >");
+    // a statement under another name is recognised from its content
+    h.type_text(&renamed.display().to_string());
+    let lines = h.keys("enter");
+    shows(&lines, "bank statement (OFX) recognised from the content");
+    shows(&lines, "would create 21 payments");
+    shows(&lines, "< statement >");
+    // a kind chosen by hand stays, and the error says what the file is
+    h.keys("esc down right right");
+    let lines = h.keys("enter");
+    shows(&lines, "< invoices >");
+    shows(
+        &lines,
+        "export.txt:1: this is a bank statement (OFX), not invoices in a CSV layout",
+    );
+    shows(&lines, "choose the kind");
+    // an empty file says so
+    let empty = write(dir.path(), "empty.csv", "");
+    h.keys("esc esc");
+    open(&mut h, &empty);
+    let lines = h.keys("enter");
+    shows(
+        &lines,
+        "empty.csv:1: the file is empty: a header row is required",
+    );
     assert_eq!(h.store.commits(), 0);
 }
 

@@ -429,6 +429,9 @@ pub struct ImportDialog {
     pub path: TextInput,
     /// What the file holds.
     pub kind: ImportKind,
+    /// The kind follows the file's name (a statement for `.xml`, `.ofx`, `.qfx`, else
+    /// payments) until it is chosen by hand.
+    pub kind_auto: bool,
     /// The layouts to choose from (auto, own, then every profile).
     pub layouts: Vec<LayoutChoice>,
     /// The chosen layout (index into `layouts`).
@@ -463,6 +466,7 @@ impl ImportDialog {
         ImportDialog {
             path: TextInput::default(),
             kind: ImportKind::Payments,
+            kind_auto: true,
             layouts,
             layout: 0,
             currency: TextInput::default(),
@@ -552,6 +556,7 @@ impl ImportDialog {
     fn cycle_choice(&mut self, d: isize) {
         match self.focus {
             Field::Kind => {
+                self.kind_auto = false;
                 let all = ImportKind::ALL;
                 let i = all.iter().position(|k| *k == self.kind).unwrap_or(0) as isize;
                 self.kind = all[((i + d).rem_euclid(all.len() as isize)) as usize];
@@ -575,6 +580,7 @@ impl ImportDialog {
             Field::Path => {
                 self.path.insert(c);
                 self.completion = None;
+                self.kind_from_path();
             }
             Field::Currency => self.currency.insert(c),
             Field::Kind | Field::Layout => {
@@ -604,6 +610,31 @@ impl ImportDialog {
 
     /// Applies a key's action and says what the app must do.
     pub fn apply(&mut self, a: Action) -> DialogEffect {
+        let before = self.path.text().to_string();
+        let effect = self.apply_to_stage(a);
+        if self.path.text() != before {
+            self.kind_from_path();
+        }
+        effect
+    }
+
+    /// While the kind was not chosen by hand: a statement for a file named `.xml`, `.ofx`
+    /// or `.qfx`, payments for any other.
+    fn kind_from_path(&mut self) {
+        if !self.kind_auto {
+            return;
+        }
+        self.kind = if statement::by_name(Path::new(self.path.text().trim())) {
+            ImportKind::Statement
+        } else {
+            ImportKind::Payments
+        };
+        if !self.fields().contains(&self.focus) {
+            self.focus = Field::Path;
+        }
+    }
+
+    fn apply_to_stage(&mut self, a: Action) -> DialogEffect {
         match &mut self.stage {
             Stage::Done(_) => {
                 return match a {
@@ -825,14 +856,26 @@ impl ImportDialog {
             ids,
             today,
         };
+        self.spawn(source, move |progress, cancel| {
+            dry_run(req, progress, cancel)
+        });
+    }
+
+    /// Runs `job` on the reading thread. Whatever happens there reaches the dialog: the
+    /// preview, an error, or a panic turned into an error naming the file.
+    fn spawn<F>(&mut self, source: String, job: F)
+    where
+        F: FnOnce(&Progress, &AtomicBool) -> Result<Box<Preview>, Failure> + Send + 'static,
+    {
         let progress = Arc::new(Progress::default());
         let cancel = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel();
         let (p2, c2) = (progress.clone(), cancel.clone());
+        let name = source.clone();
         let spawned = std::thread::Builder::new()
             .name("paytrack-import".into())
             .spawn(move || {
-                let res = dry_run(req, &p2, &c2);
+                let res = catch_panic(&name, || job(&p2, &c2));
                 if !c2.load(Ordering::Relaxed) {
                     let _ = tx.send(res);
                 }
@@ -856,10 +899,20 @@ impl ImportDialog {
         let res = match r.rx.try_recv() {
             Ok(res) => res,
             Err(TryRecvError::Empty) => return false,
-            Err(TryRecvError::Disconnected) => Err(Failure::one("the reading thread stopped")),
+            Err(TryRecvError::Disconnected) => Err(Failure::one(format!(
+                "{}: the reading thread stopped without an answer; nothing was imported",
+                r.source
+            ))),
         };
         self.stage = match res {
-            Ok(p) => Stage::Preview(p),
+            Ok(p) => {
+                if p.kind != self.kind {
+                    // recognised as a bank statement from its content
+                    self.kind = p.kind;
+                    self.focus = Field::Path;
+                }
+                Stage::Preview(p)
+            }
             Err(f) => Stage::Failed(f),
         };
         true
@@ -932,6 +985,55 @@ struct Request {
 }
 
 const CANCELLED: &str = "cancelled";
+
+thread_local! {
+    /// Set while a reading job runs on this thread: a panic is caught and reported in the
+    /// dialog (the terminal must stay as it is).
+    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Where the caught panic happened (`src/...:line`).
+    static PANIC_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// For the TUI's panic hook: whether a panic on this thread is caught and shown in the
+/// import dialog (then the terminal is left alone and nothing is printed). Notes where
+/// it happened for the message.
+pub fn panic_is_reported_in_dialog(info: &std::panic::PanicHookInfo<'_>) -> bool {
+    if !CATCHING.with(|c| c.get()) {
+        return false;
+    }
+    let at = info
+        .location()
+        .map(|l| format!("{}:{}", l.file(), l.line()));
+    PANIC_AT.with(|p| *p.borrow_mut() = at);
+    true
+}
+
+/// Runs `job`, turning a panic into a [`Failure`] naming the file.
+fn catch_panic(
+    source: &str,
+    job: impl FnOnce() -> Result<Box<Preview>, Failure>,
+) -> Result<Box<Preview>, Failure> {
+    CATCHING.with(|c| c.set(true));
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+    CATCHING.with(|c| c.set(false));
+    res.unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        // panic messages may quote the file at length
+        let what = crate::text::head(what.lines().next().unwrap_or(""), 160).to_string();
+        let at = PANIC_AT
+            .with(|p| p.borrow_mut().take())
+            .map(|a| format!(" at {a}"))
+            .unwrap_or_default();
+        Err(Failure::one(format!(
+            "{source}: paytrack failed while reading the file ({what}{at}); nothing was \
+             imported. This is a bug in paytrack: please report it"
+        )))
+    })
+}
 
 fn check(cancel: &AtomicBool) -> Result<(), Failure> {
     if cancel.load(Ordering::Relaxed) {
@@ -1021,7 +1123,32 @@ fn dry_run(
     let src = req.source.as_str();
     let mut ids = req.ids;
     let mut note = None;
-    let layout = match (&req.layout, req.kind) {
+    let mut kind = req.kind;
+    if kind != ImportKind::Statement {
+        if encoding::is_blank(&bytes) {
+            return Err(Failure::one(crate::interchange::ImportError::new(
+                src,
+                1,
+                None,
+                encoding::EMPTY_FILE,
+            )));
+        }
+        if let Some(format) = statement::recognise(&bytes) {
+            if kind == ImportKind::Payments && req.layout == LayoutChoice::Auto {
+                note = Some(format!(
+                    "bank statement ({format}) recognised from the content"
+                ));
+                kind = ImportKind::Statement;
+            } else {
+                return Err(Failure::one(format!(
+                    "{src}:1: this is a bank statement ({format}), not {} in a CSV layout: \
+                     choose the kind 'statement'",
+                    kind.label()
+                )));
+            }
+        }
+    }
+    let layout = match (&req.layout, kind) {
         (LayoutChoice::Auto, ImportKind::Payments) => {
             // paytrack's own header (it has a direction column) first: the generic bank
             // profile would take it too, reading every row as money in from "Bank"
@@ -1054,7 +1181,7 @@ fn dry_run(
         _ => None,
     };
     let row_err = |e: crate::interchange::ImportError| Failure::one(e);
-    let (kind, own, foreign_import) = match (req.kind, layout) {
+    let (kind, own, foreign_import) = match (kind, layout) {
         (ImportKind::Statement, _) => {
             let extract = statement::read(&bytes, src).map_err(row_err)?;
             (
@@ -1362,6 +1489,51 @@ mod tests {
         assert!(!own_payments_header(h));
         assert!(is_json(b"\xEF\xBB\xBF  [ {}]"));
         assert!(!is_json(h));
+        // one long line: cut before a character that does not fit, never inside it
+        let mut line = "Datum,Betrag,".to_string();
+        while line.len() < (1 << 16) - 1 {
+            line.push('x');
+        }
+        line.push_str("ä,Empfänger\n");
+        let h = head_of(line.as_bytes());
+        assert_eq!(h.len(), (1 << 16) - 1, "'ä' straddles 64 KiB");
+        assert!(std::str::from_utf8(h).is_ok());
+    }
+
+    /// Polls until the reading thread has answered.
+    fn answered(d: &mut ImportDialog) {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while d.running() && std::time::Instant::now() < end {
+            d.poll();
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    #[test]
+    fn whatever_happens_on_the_reading_thread_reaches_the_dialog() {
+        let mut d = ImportDialog::new(None);
+        // a panic becomes an error naming the file
+        d.spawn("broken.xml".into(), |_, _| panic!("the reader fell over"));
+        answered(&mut d);
+        let Stage::Failed(f) = &d.stage else {
+            panic!("{:?}", d.stage)
+        };
+        assert!(
+            f.errors[0].starts_with(
+                "broken.xml: paytrack failed while reading the file (the reader fell over"
+            ) && f.errors[0].contains("nothing was imported"),
+            "{:?}",
+            f.errors
+        );
+        // an error arrives as it is
+        d.spawn("x.csv".into(), |_, _| {
+            Err(Failure::one("x.csv:3: date: bad"))
+        });
+        answered(&mut d);
+        let Stage::Failed(f) = &d.stage else {
+            panic!("{:?}", d.stage)
+        };
+        assert_eq!(f.errors, ["x.csv:3: date: bad"]);
     }
 
     #[test]
