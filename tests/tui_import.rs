@@ -822,3 +822,55 @@ fn the_preview_matches_by_the_rules_and_the_import_applies_what_it_shows() {
     assert_eq!(alloc("TRF-2"), ["INV-3002=50.00"]);
     assert!(alloc("TRF-3").is_empty());
 }
+
+#[test]
+fn a_wide_character_under_the_dialogs_left_edge_leaves_the_border() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows =
+        String::from("date,party,direction,amount,currency,method,reference,invoice,notes\n");
+    for i in 0..12 {
+        rows.push_str(&format!(
+            "2026-12-0{},{}株式会社東京山田太郎商事株式会社,in,1.00,EUR,cash,W{i},,\n",
+            i % 3 + 1,
+            "日本".repeat(i % 4)
+        ));
+    }
+    let file = write(dir.path(), "wide.csv", &rows);
+    let mut h = harness(120, 30, dir.path());
+    open(&mut h, &file);
+    h.keys("enter enter enter");
+    assert_eq!(h.store.ledger().payments().len(), 18);
+    let wide = |s: &str| unicode_width::UnicodeWidthStr::width(s) > 1;
+    let mut straddled = 0;
+    for w in 120..=170u16 {
+        let list = h.resize(w, 30);
+        let x = (w - 100) / 2;
+        let under: Vec<usize> = (0..30usize)
+            .filter(|&y| wide(h.buffer()[(x - 1, y as u16)].symbol()))
+            .collect();
+        if under.is_empty() {
+            continue;
+        }
+        straddled += 1;
+        let lines = h.keys("ctrl-o");
+        let top = lines.iter().position(|l| l.contains(" Import ")).unwrap();
+        let bottom = (top + 1..lines.len())
+            .find(|&y| h.buffer()[(x + 99, y as u16)].symbol() == "┘")
+            .unwrap_or_else(|| panic!("{}", screen(&lines)));
+        for y in top + 1..bottom {
+            let s = h.buffer()[(x, y as u16)].symbol().to_string();
+            assert_eq!(
+                s,
+                "│",
+                "width {w}, row {y}: the left border\n{}\nthe list:\n{}",
+                screen(&lines),
+                screen(&list)
+            );
+        }
+        h.keys("esc");
+    }
+    assert!(
+        straddled > 3,
+        "the list put a wide character under the edge"
+    );
+}

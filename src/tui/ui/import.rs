@@ -5,7 +5,7 @@
 use ratatui::layout::{Alignment, Constraint, Layout, Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::centered;
@@ -40,7 +40,7 @@ pub fn draw(
     if rect.width < 3 || rect.height < 3 {
         return;
     }
-    f.render_widget(Clear, rect);
+    super::clear_overlay(f, rect);
     let block = Block::bordered()
         .title(Line::from(" Import ").style(styles.get(Role::Title)))
         .border_style(styles.get(Role::Border));
