@@ -334,7 +334,12 @@ fn akaunting_transactions() {
         ("Acme Corp", "INV-1001", "1200.00"),
         "the contact's e-mail names the party, invoice_bill_number the invoice"
     );
-    assert_eq!(s(acme, "notes"), "ref WIRE 55 | -discount applied | Sales");
+    // the invoice column is kept in the notes, where the matching rules (and `paytrack
+    // match` later) see it
+    assert_eq!(
+        s(acme, "notes"),
+        "ref WIRE 55 | -discount applied | Sales | invoice INV-1001"
+    );
     let expense = find(&ps, |p| s(p, "reference") == "TRA-00003");
     assert_eq!(
         (
@@ -804,12 +809,19 @@ fn dry_run_previews_rows_parties_matches_duplicates_and_errors() {
     assert!(out.contains("rows read: 23\n"), "{out}");
     assert!(out.contains("new party: Åsa Lindqvist\n"), "{out}");
     assert!(out.contains("new party: PayPal\n"), "{out}");
+    // matches through the rules of `paytrack match`, with their reasons
     assert!(
-        out.contains("match: line 14: 1200.00 EUR to INV-1001 (Acme Corp)\n"),
+        out.contains(
+            "match: line 14: 1200.00 EUR to INV-1001 (Acme Corp) \
+             [number in reference, amount equals outstanding, paid 74d after due]\n"
+        ),
         "{out}"
     );
     assert!(
-        out.contains("match: line 15: 350.00 EUR to INV-1002 (Acme Corp)\n"),
+        out.contains(
+            "match: line 15: 350.00 EUR to INV-1002 (Acme Corp) \
+             [number in reference, amount equals outstanding, paid 71d after due]\n"
+        ),
         "{out}"
     );
     assert!(
@@ -991,4 +1003,202 @@ fn no_match_leaves_payments_unallocated() {
     e.import("bank", "bank.csv", &["--no-match"]);
     let ps = e.payments();
     assert!(ps.iter().all(|p| s(p, "invoice").is_empty()));
+}
+
+/// The `match:` and `ambiguous:` lines of an import's output.
+fn matching_lines(out: &str) -> Vec<String> {
+    out.lines()
+        .filter(|l| l.starts_with("match: ") || l.starts_with("ambiguous: "))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn imports_match_by_the_rules_of_paytrack_match_and_do_what_the_preview_says() {
+    let e = Env::new();
+    let inv = e.write(
+        "invoices.csv",
+        "number,party,kind,issue_date,due_date,amount,currency,notes\n\
+         INV-2001,Acme Corp,receivable,2026-10-10,2026-11-10,300.00,EUR,\n\
+         INV-2002,Acme Corp,receivable,2026-10-20,2026-11-20,120.00,EUR,\n\
+         INV-2003,Globex,receivable,2026-10-15,2026-11-15,80.00,EUR,\n\
+         INV-2004,Globex,receivable,2026-10-25,2026-11-25,80.00,EUR,\n",
+    );
+    e.ok(&["import", "invoices", inv.to_str().unwrap()]);
+    // the amount alone; the number in the text; an amount two invoices have outstanding
+    let bank = e.write(
+        "bank.csv",
+        "Date,Counterparty,Amount,Currency,Reference,Description\n\
+         2026-11-12,Acme Corp,300.00,EUR,TRF-1,November\n\
+         2026-11-13,Acme Corp,50.00,EUR,TRF-2,part of INV-2002\n\
+         2026-11-14,Globex,80.00,EUR,TRF-3,thanks\n",
+    );
+    let file = bank.to_str().unwrap();
+    let before = e.export_all();
+    let preview = e.ok(&["import", "payments", file, "--profile", "bank", "--dry-run"]);
+    assert_eq!(e.export_all(), before, "a dry run changes nothing");
+    let want = [
+        "match: line 2: 300.00 EUR to INV-2001 (Acme Corp) \
+         [amount equals outstanding, paid 2d after due]",
+        "match: line 3: 50.00 EUR to INV-2002 (Acme Corp) [number in reference, paid 7d before due]",
+        "ambiguous: line 4: 80.00 EUR (Globex) left unallocated, candidates: \
+         INV-2003 [amount equals outstanding, paid 1d before due] or \
+         INV-2004 [amount equals outstanding, paid 11d before due]",
+    ];
+    assert_eq!(matching_lines(&preview), want, "{preview}");
+    assert!(
+        preview.contains("2 payments matched to invoices, 1 ambiguous match not applied"),
+        "{preview}"
+    );
+    // the import applies the two unambiguous matches, and says the same
+    let done = e.ok(&["import", "payments", file, "--profile", "bank"]);
+    assert_eq!(matching_lines(&done), matching_lines(&preview), "{done}");
+    assert!(
+        done.contains("2 payments matched to invoices, 1 ambiguous match not applied"),
+        "{done}"
+    );
+    let ps = e.payments();
+    let inv_of = |r: &str| s(find(&ps, |p| s(p, "reference") == r), "invoice").to_string();
+    assert_eq!(
+        [inv_of("TRF-1"), inv_of("TRF-2"), inv_of("TRF-3")],
+        ["INV-2001", "INV-2002", ""]
+    );
+    // `paytrack match` proposes the same two invoices for the one left, and leaves it
+    let m = e.ok(&["match", "--format", "csv"]);
+    let strong: Vec<&str> = m
+        .lines()
+        .filter(|l| l.contains("Globex") && l.contains(",true,"))
+        .collect();
+    assert_eq!(strong.len(), 2, "{m}");
+    assert!(
+        strong[0].contains("INV-2003") && strong[1].contains("INV-2004"),
+        "{m}"
+    );
+    let applied = e.ok(&["match", "--apply"]);
+    assert!(applied.contains("ambiguous"), "{applied}");
+    assert!(applied.ends_with("applied 0, left 1\n"), "{applied}");
+}
+
+#[test]
+fn dates_in_the_forms_real_exports_use() {
+    let e = Env::seeded();
+    let import = |name: &str, profile: &str, text: &str| -> (String, Vec<Value>) {
+        let f = e.write(name, text);
+        let out = e.ok(&[
+            "import",
+            "payments",
+            f.to_str().unwrap(),
+            "--profile",
+            profile,
+        ]);
+        (out, e.payments())
+    };
+    let date_of =
+        |ps: &[Value], r: &str| s(find(ps, |p| s(p, "reference") == r), "date").to_string();
+    // Stripe: Created (UTC) with seconds, next to the usual minutes
+    let (out, ps) = import(
+        "stripe_seconds.csv",
+        "stripe",
+        "id,Type,Source,Amount,Fee,Net,Currency,Created (UTC),Available On (UTC),Description\n\
+         txn_S1,charge,ch_S1,100.00,3.20,96.80,eur,2026-01-15 14:00:33,2026-01-17 00:00,Plan\n\
+         txn_S2,charge,ch_S2,50.00,1.75,48.25,eur,2026-01-16 09:05:07,2026-01-18 00:00,Plan\n",
+    );
+    assert!(out.starts_with("imported 4 payments"), "{out}");
+    assert_eq!(
+        (date_of(&ps, "txn_S1"), date_of(&ps, "txn_S2")),
+        ("2026-01-15".into(), "2026-01-16".into())
+    );
+    // PayPal from a British account: day first (13/01 cannot be a month)
+    let header = "Date,Time,TimeZone,Name,Type,Status,Currency,Gross,Fee,Net,From Email Address,\
+                  To Email Address,Transaction ID,Balance Impact\n";
+    let (out, ps) = import(
+        "paypal_uk.csv",
+        "paypal",
+        &format!(
+            "{header}\
+             13/01/2026,10:15:00,GMT,Ann,Express Checkout Payment,Completed,GBP,10.00,-0.50,9.50,a@x,s@x,UK1,Credit\n\
+             02/03/2026,10:15:00,GMT,Ben,Express Checkout Payment,Completed,GBP,20.00,-0.90,19.10,b@x,s@x,UK2,Credit\n"
+        ),
+    );
+    assert!(out.contains("note: dates read as %d/%m/%Y\n"), "{out}");
+    assert_eq!(
+        (date_of(&ps, "UK1"), date_of(&ps, "UK2")),
+        ("2026-01-13".into(), "2026-03-02".into()),
+        "the whole file day first"
+    );
+    // PayPal where every day is up to the 12th: read US-style, and the preview says so
+    let f = e.write(
+        "paypal_either.csv",
+        &format!(
+            "{header}\
+             02/03/2026,10:15:00,PST,Cy,Express Checkout Payment,Completed,USD,10.00,-0.50,9.50,c@x,s@x,US1,Credit\n"
+        ),
+    );
+    let out = e.ok(&[
+        "import",
+        "payments",
+        f.to_str().unwrap(),
+        "--profile",
+        "paypal",
+        "--dry-run",
+    ]);
+    assert!(
+        out.contains(
+            "note: dates read as %m/%d/%Y; every one of them also reads as %d/%m/%Y (other days)"
+        ),
+        "{out}"
+    );
+    // Xero from a US organisation (month first), and ISO dates
+    let (_, ps) = import(
+        "xero_us.csv",
+        "xero",
+        "*Date,*Amount,Payee,Description,Reference,Check Number\n\
+         11/25/2026,10.00,Acme Corp,,XUS-1,\n\
+         11/02/2026,-3.00,Paper Supplies Ltd,,XUS-2,\n",
+    );
+    assert_eq!(
+        (date_of(&ps, "XUS-1"), date_of(&ps, "XUS-2")),
+        ("2026-11-25".into(), "2026-11-02".into())
+    );
+    let (_, ps) = import(
+        "xero_iso.csv",
+        "xero",
+        "*Date,*Amount,Payee,Description,Reference,Cheque Number\n2026-11-26,10.00,Acme Corp,,XISO-1,\n",
+    );
+    assert_eq!(date_of(&ps, "XISO-1"), "2026-11-26");
+    // a bank file with day-first dates
+    let (_, ps) = import(
+        "bank_uk.csv",
+        "bank",
+        "Date,Counterparty,Amount,Currency,Reference\n28/11/2026,Acme Corp,5.00,EUR,BUK-1\n",
+    );
+    assert_eq!(date_of(&ps, "BUK-1"), "2026-11-28");
+    // one file in two orders: the rows that do not fit the others are errors
+    let f = e.write(
+        "paypal_mixed.csv",
+        &format!(
+            "{header}\
+             13/01/2026,10:15:00,GMT,Di,Express Checkout Payment,Completed,GBP,1.00,0.00,1.00,d@x,s@x,MX1,Credit\n\
+             14/01/2026,10:15:00,GMT,Di,Express Checkout Payment,Completed,GBP,1.00,0.00,1.00,d@x,s@x,MX2,Credit\n\
+             01/15/2026,10:15:00,GMT,Di,Express Checkout Payment,Completed,GBP,1.00,0.00,1.00,d@x,s@x,MX3,Credit\n"
+        ),
+    );
+    let before = e.export_all();
+    let o = e.run(&[
+        "import",
+        "payments",
+        f.to_str().unwrap(),
+        "--profile",
+        "paypal",
+    ]);
+    assert_eq!(o.code, 1, "{}", o.stdout);
+    assert!(
+        o.stderr.contains(
+            "paypal_mixed.csv:4: date: '01/15/2026' is not a date as the file's other dates \
+             are written (%d/%m/%Y)"
+        ),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(e.export_all(), before);
 }

@@ -1492,7 +1492,10 @@ fn payments_imported_before_fingerprints_were_kept_are_still_recognised() {
             "t",
             &l,
             &mut ids,
-            PlanOptions::default(),
+            PlanOptions {
+                match_invoices: true,
+                as_of: date!(2026 - 12 - 04),
+            },
         )
     };
     // by the id kept as the reference; by content, the party named by its address

@@ -278,7 +278,7 @@ fn truncated_and_foreign_files_name_the_place_and_change_nothing() {
         (broken.clone(), "broken.xml:4: not well-formed XML at byte".to_string()),
         (
             bad_entry.clone(),
-            "bad_entry.xml:57: Amt: '75,50' is not an amount".to_string(),
+            "bad_entry.xml:59: Amt: '75,50' is not an amount".to_string(),
         ),
     ] {
         let o = e.run(&["import", "statement", file.to_str().unwrap()]);
@@ -300,7 +300,10 @@ fn dry_run_and_usage() {
     assert!(out.contains("skipped: line 74: status PDNG\n"), "{out}");
     assert!(out.contains("new party: Musterbank AG\n"), "{out}");
     assert!(
-        out.contains("match: line 13: 1200.00 EUR to INV-1001 (Acme Corp)\n"),
+        out.contains(
+            "match: line 13: 1200.00 EUR to INV-1001 (Acme Corp) \
+             [number in reference, amount equals outstanding, paid 94d after due]\n"
+        ),
         "{out}"
     );
     assert!(e.payments().is_empty());
@@ -443,4 +446,85 @@ fn a_restored_backup_still_knows_what_was_imported() {
         "{o:?}"
     );
     assert_eq!(e.export_all_on(&other), before);
+}
+
+/// `text` with `filler` lines (x's, then `c`) put before `at`, so that `c` starts `back`
+/// bytes before byte `cut` of the result.
+fn with_char_before(text: &[u8], at: &[u8], cut: usize, c: &[u8], back: usize) -> Vec<u8> {
+    let i = text
+        .windows(at.len())
+        .position(|w| w == at)
+        .expect("the place to insert at")
+        + at.len();
+    let mut out = text[..i].to_vec();
+    out.extend_from_slice(b"\n<!-- ");
+    while out.len() < cut - 1 - back {
+        out.push(b'x');
+    }
+    out.extend_from_slice(c);
+    out.extend_from_slice(b" -->\n");
+    out.extend_from_slice(&text[i..]);
+    out
+}
+
+#[test]
+fn a_character_across_the_bytes_statements_are_recognised_by_is_read() {
+    // OFX is looked for in the first 4 KiB, CAMT in the first 8 KiB: a character across
+    // either cut made paytrack panic (exit 101)
+    let e = Env::with_invoices();
+    let camt = std::fs::read(fixture("camt053.xml")).unwrap();
+    let v2 = std::fs::read(fixture("statement_v2.ofx")).unwrap();
+    let v1 = std::fs::read(fixture("statement_v1.ofx")).unwrap();
+    let mut cases: Vec<(String, Vec<u8>, &str)> = Vec::new();
+    for (cut, c) in [(4096, "ü"), (4096, "€"), (8192, "ü"), (8192, "€")] {
+        for back in 0..c.len() - 1 {
+            let name = format!("camt_{cut}_{}_{back}.xml", c.len());
+            let bytes = with_char_before(&camt, b"<BkToCstmrStmt>", cut, c.as_bytes(), back);
+            assert!(
+                std::str::from_utf8(&bytes[..cut]).is_err(),
+                "{name} straddles"
+            );
+            cases.push((name, bytes, "would import 23 payments"));
+        }
+    }
+    let bytes = with_char_before(&v2, b"<OFX>", 4096, "ü".as_bytes(), 0);
+    cases.push(("v2_4096.ofx".into(), bytes, "would import 20 payments"));
+    // Windows-1252: é is one byte in the file and two once decoded
+    let mut bytes = v1[..v1.windows(5).position(|w| w == b"<OFX>").unwrap()].to_vec();
+    while bytes.len() < 4095 {
+        bytes.push(b'x');
+    }
+    bytes.extend_from_slice(b"\xE9\r\n");
+    bytes.extend_from_slice(&v1[v1.windows(5).position(|w| w == b"<OFX>").unwrap()..]);
+    cases.push(("v1_1252_4096.ofx".into(), bytes, "would import 21 payments"));
+    for (name, bytes, want) in cases {
+        let f = e.root.join(&name);
+        std::fs::write(&f, bytes).unwrap();
+        let o = e.run(&["import", "statement", f.to_str().unwrap(), "--dry-run"]);
+        assert_eq!(o.code, 0, "{name}: {}", o.stderr);
+        assert!(o.stdout.contains(want), "{name}: {}", o.stdout);
+    }
+}
+
+#[test]
+fn an_ofx_field_error_names_the_line_of_the_field() {
+    let e = Env::with_invoices();
+    let text = std::fs::read(fixture("statement_v1.ofx")).unwrap();
+    let text = String::from_utf8_lossy(&text).replacen(
+        "<DTPOSTED>20261103\r\n",
+        "<DTPOSTED>20261345\r\n",
+        1,
+    );
+    let f = e.root.join("bad_date.ofx");
+    std::fs::write(&f, text).unwrap();
+    let o = e.run(&["import", "statement", f.to_str().unwrap()]);
+    assert_eq!(o.code, 1);
+    // the transaction starts on line 27; the date is on line 29
+    assert!(
+        o.stderr
+            .contains("bad_date.ofx:29: DTPOSTED: '20261345' is not a date (expected YYYYMMDD...)"),
+        "{}",
+        o.stderr
+    );
+    assert!(e.payments().is_empty());
 }

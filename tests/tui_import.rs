@@ -373,9 +373,8 @@ fn a_statement_imported_twice_adds_nothing_the_second_time() {
     let camt = sample("camt053.xml");
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(120, 40, dir.path());
-    open(&mut h, &camt);
-    // kind: statement (payments → invoices → parties → statement)
-    let lines = h.keys("down left");
+    // a file named .xml is a statement: the kind follows the name
+    let lines = open(&mut h, &camt);
     shows(&lines, "< statement >");
     shows(&lines, "detected: CAMT.053");
     let lines = h.keys("enter");
@@ -386,7 +385,7 @@ fn a_statement_imported_twice_adds_nothing_the_second_time() {
     let n = h.store.ledger().payments().len();
     assert!(n > 6, "{n}");
     open(&mut h, &camt);
-    let lines = h.keys("down left enter");
+    let lines = h.keys("enter");
     shows(&lines, "would create 0 payments");
     shows(&lines, "already recorded (skipped), lines");
     let lines = h.keys("enter");
@@ -404,7 +403,7 @@ fn a_statement_imported_twice_adds_nothing_the_second_time() {
     h.keys("u");
     assert_eq!(h.store.ledger().payments().len(), 6);
     open(&mut h, &camt);
-    let lines = h.keys("down left enter");
+    let lines = h.keys("enter");
     shows(&lines, "0 duplicates skipped");
     h.keys("enter enter");
     assert_eq!(h.store.ledger().payments().len(), n);
@@ -765,4 +764,207 @@ fn the_currency_field_sets_the_currency_of_rows_without_one() {
         .fields()
         .contains(&paytrack::tui::import::Field::Currency));
     assert_eq!(h.store.commits(), 0);
+}
+
+/// `text` with a comment line put after `at`, holding `c` so that it starts one byte
+/// before byte `cut` (so `c` straddles it).
+fn with_char_across(text: &str, at: &str, cut: usize, c: char) -> String {
+    let i = text.find(at).expect("the place to insert at") + at.len();
+    let mut out = format!("{}\n<!-- ", &text[..i]);
+    while out.len() < cut - 1 {
+        out.push('x');
+    }
+    out.push(c);
+    out.push_str(" -->\n");
+    out.push_str(&text[i..]);
+    assert!(!out.is_char_boundary(cut));
+    out
+}
+
+#[test]
+fn statements_with_a_character_across_4_or_8_kib_are_previewed() {
+    let camt = std::fs::read_to_string(sample("camt053.xml")).unwrap();
+    let v2 = std::fs::read_to_string(sample("statement_v2.ofx")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(120, 40, dir.path());
+    for (name, text, want) in [
+        (
+            "c4096.xml",
+            with_char_across(&camt, "<BkToCstmrStmt>", 4096, 'ü'),
+            "would create 23 payments",
+        ),
+        (
+            "c8192.xml",
+            with_char_across(&camt, "<BkToCstmrStmt>", 8192, '€'),
+            "would create 23 payments",
+        ),
+        (
+            "o4096.ofx",
+            with_char_across(&v2, "<OFX>", 4096, 'ü'),
+            "would create 20 payments",
+        ),
+    ] {
+        let f = write(dir.path(), name, &text);
+        open(&mut h, &f);
+        let lines = h.keys("enter");
+        let d = h.app.import.as_ref().unwrap();
+        assert!(
+            matches!(d.stage, Stage::Preview(_)),
+            "{name}: {}",
+            screen(&lines)
+        );
+        shows(&lines, want);
+        h.keys("esc esc");
+    }
+    assert_eq!(h.store.commits(), 0);
+}
+
+#[test]
+fn the_kind_follows_the_file_name_and_content_until_chosen() {
+    let dir = tempfile::tempdir().unwrap();
+    let ofx = std::fs::read(sample("statement_v1.ofx")).unwrap();
+    let renamed = dir.path().join("export.txt");
+    std::fs::write(&renamed, &ofx).unwrap();
+    let mut h = harness(120, 40, dir.path());
+    // .ofx and .qfx are statements as they are typed; anything else is payments
+    let lines = open(&mut h, &format!("{}/bank.QFX", dir.path().display()));
+    shows(&lines, "< statement >");
+    let lines = h.keys("ctrl-u");
+    shows(&lines, "< payments >");
+    // a statement under another name is recognised from its content
+    h.type_text(&renamed.display().to_string());
+    let lines = h.keys("enter");
+    shows(&lines, "bank statement (OFX) recognised from the content");
+    shows(&lines, "would create 21 payments");
+    shows(&lines, "< statement >");
+    // a kind chosen by hand stays, and the error says what the file is
+    h.keys("esc down right right");
+    let lines = h.keys("enter");
+    shows(&lines, "< invoices >");
+    shows(
+        &lines,
+        "export.txt:1: this is a bank statement (OFX), not invoices in a CSV layout",
+    );
+    shows(&lines, "choose the kind");
+    // an empty file says so
+    let empty = write(dir.path(), "empty.csv", "");
+    h.keys("esc esc");
+    open(&mut h, &empty);
+    let lines = h.keys("enter");
+    shows(
+        &lines,
+        "empty.csv:1: the file is empty: a header row is required",
+    );
+    assert_eq!(h.store.commits(), 0);
+}
+
+#[test]
+fn the_preview_matches_by_the_rules_and_the_import_applies_what_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let invoices = write(
+        dir.path(),
+        "invoices.csv",
+        "number,party,kind,issue_date,due_date,amount,currency\n\
+         INV-3001,Omikron AG,receivable,2026-10-10,2026-11-10,300.00,EUR\n\
+         INV-3002,Omikron AG,receivable,2026-10-20,2026-11-20,120.00,EUR\n\
+         INV-3003,Zeta AG,receivable,2026-10-15,2026-11-15,80.00,EUR\n\
+         INV-3004,Zeta AG,receivable,2026-10-25,2026-11-25,80.00,EUR\n",
+    );
+    let bank = write(
+        dir.path(),
+        "bank.csv",
+        "Date,Counterparty,Amount,Currency,Reference,Description\n\
+         2026-11-12,Omikron AG,300.00,EUR,TRF-1,November\n\
+         2026-11-13,Omikron AG,50.00,EUR,TRF-2,part of INV-3002\n\
+         2026-11-14,Zeta AG,80.00,EUR,TRF-3,thanks\n",
+    );
+    let mut h = harness(120, 40, dir.path());
+    open(&mut h, &invoices);
+    h.keys("down right enter enter enter");
+    assert_eq!(h.store.ledger().invoices().len(), 13);
+    open(&mut h, &bank);
+    let lines = h.keys("enter");
+    shows(&lines, "profile 'bank'");
+    shows(&lines, "2 matched");
+    shows(&lines, "1 ambiguous (not applied)");
+    shows(
+        &lines,
+        "ambiguous, left unallocated: line 4: 80.00 EUR (Zeta AG) could pay INV-3003 or INV-3004",
+    );
+    shows(&lines, "matched by");
+    let row = |r: &str| {
+        lines
+            .iter()
+            .find(|l| l.contains(r))
+            .unwrap_or_else(|| panic!("{r}: {}", screen(&lines)))
+            .clone()
+    };
+    assert!(row("TRF-1").contains("INV-3001") && row("TRF-1").contains("amount equals"));
+    assert!(row("TRF-2").contains("INV-3002") && row("TRF-2").contains("number in"));
+    assert!(row("TRF-3").contains("ambiguous"), "{}", row("TRF-3"));
+    // what the preview showed is what lands
+    h.keys("enter");
+    let l = h.store.ledger();
+    let alloc = |r: &str| -> Vec<String> {
+        let p = l.payments().iter().find(|p| p.reference == r).unwrap();
+        p.allocations
+            .iter()
+            .map(|a| format!("{}={}", l.invoice(a.invoice).unwrap().number, a.amount))
+            .collect()
+    };
+    assert_eq!(alloc("TRF-1"), ["INV-3001=300.00"]);
+    assert_eq!(alloc("TRF-2"), ["INV-3002=50.00"]);
+    assert!(alloc("TRF-3").is_empty());
+}
+
+#[test]
+fn a_wide_character_under_the_dialogs_left_edge_leaves_the_border() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows =
+        String::from("date,party,direction,amount,currency,method,reference,invoice,notes\n");
+    for i in 0..12 {
+        rows.push_str(&format!(
+            "2026-12-0{},{}株式会社東京山田太郎商事株式会社,in,1.00,EUR,cash,W{i},,\n",
+            i % 3 + 1,
+            "日本".repeat(i % 4)
+        ));
+    }
+    let file = write(dir.path(), "wide.csv", &rows);
+    let mut h = harness(120, 30, dir.path());
+    open(&mut h, &file);
+    h.keys("enter enter enter");
+    assert_eq!(h.store.ledger().payments().len(), 18);
+    let wide = |s: &str| unicode_width::UnicodeWidthStr::width(s) > 1;
+    let mut straddled = 0;
+    for w in 120..=170u16 {
+        let list = h.resize(w, 30);
+        let x = (w - 100) / 2;
+        let under: Vec<usize> = (0..30usize)
+            .filter(|&y| wide(h.buffer()[(x - 1, y as u16)].symbol()))
+            .collect();
+        if under.is_empty() {
+            continue;
+        }
+        straddled += 1;
+        let lines = h.keys("ctrl-o");
+        let top = lines.iter().position(|l| l.contains(" Import ")).unwrap();
+        let bottom = (top + 1..lines.len())
+            .find(|&y| h.buffer()[(x + 99, y as u16)].symbol() == "┘")
+            .unwrap_or_else(|| panic!("{}", screen(&lines)));
+        for y in top + 1..bottom {
+            let s = h.buffer()[(x, y as u16)].symbol().to_string();
+            assert_eq!(
+                s,
+                "│",
+                "width {w}, row {y}: the left border\n{}\nthe list:\n{}",
+                screen(&lines),
+                screen(&list)
+            );
+        }
+        h.keys("esc");
+    }
+    assert!(
+        straddled > 3,
+        "the list put a wide character under the edge"
+    );
 }

@@ -239,7 +239,17 @@ fn chosen_profile(a: &ImportArgs, bytes: &[u8], name: &str) -> Result<Profile> {
                     crate::text::sanitize(&e.to_string())
                 );
             }
-            let header = interchange::encoding::decode(bytes, Default::default(), name)
+            if interchange::encoding::is_blank(bytes) {
+                return Err(interchange::ImportError::new(
+                    name,
+                    1,
+                    None,
+                    interchange::encoding::EMPTY_FILE,
+                )
+                .into());
+            }
+            let head = interchange::encoding::head(bytes, interchange::encoding::HEAD);
+            let header = interchange::encoding::decode(head, Default::default(), name)
                 .ok()
                 .and_then(|(t, _)| {
                     mapped::header_of(&t, delimiter.unwrap_or(b','), a.skip_lines.unwrap_or(0))
@@ -285,8 +295,8 @@ fn chosen_profile(a: &ImportArgs, bytes: &[u8], name: &str) -> Result<Profile> {
     }
     p.apply_maps(&maps);
     if let Some(f) = &a.date_format {
-        p.date_format =
-            DateFormat::new(f).map_err(|e| UsageError(format!("--date-format: {e}")))?;
+        p.date_formats =
+            vec![DateFormat::new(f).map_err(|e| UsageError(format!("--date-format: {e}")))?];
     }
     if a.decimal_comma {
         p.number = NumberFormat::comma();
@@ -320,7 +330,7 @@ fn import_mapped(ctx: &Context, a: &ImportArgs, out: &mut impl Write) -> Result<
     let profile = chosen_profile(a, &bytes, &name)?;
     ctx.transact(|store, l| {
         let extract = mapped::read(&bytes, &name, &profile, a.currency)?;
-        finish_import(store, l, extract, &name, a, out)
+        finish_import(store, l, extract, &name, a, ctx.today, out)
     })
 }
 
@@ -330,7 +340,7 @@ fn import_statement(ctx: &Context, a: &ImportArgs, out: &mut impl Write) -> Resu
     let bytes = read_all(&a.file)?;
     ctx.transact(|store, l| {
         let extract = statement::read(&bytes, &name)?;
-        finish_import(store, l, extract, &name, a, out)
+        finish_import(store, l, extract, &name, a, ctx.today, out)
     })
 }
 
@@ -356,6 +366,7 @@ fn finish_import(
     extract: Extract,
     name: &str,
     a: &ImportArgs,
+    today: time::Date,
     out: &mut impl Write,
 ) -> Result<()> {
     let mut ids = store.ids()?;
@@ -366,11 +377,12 @@ fn finish_import(
         &mut ids,
         PlanOptions {
             match_invoices: !a.no_match,
+            as_of: today,
         },
     );
-    let matched: std::collections::BTreeSet<u64> = r.matches.iter().map(|m| m.line).collect();
     let counts = format!(
-        "{} ({} in, {} out{}), {} from {name} ({}): {}, {}, {} matched to invoices",
+        "{} ({} in, {} out{}), {} from {name} ({}): {}, {}, {} matched to invoices, {} not \
+         applied",
         plural(r.payments, "payment", "payments"),
         r.incoming,
         r.payments - r.incoming,
@@ -387,12 +399,58 @@ fn finish_import(
             "duplicates skipped"
         ),
         plural(r.skipped.len(), "row skipped", "rows skipped"),
-        plural(matched.len(), "payment", "payments"),
+        plural(r.matches.len(), "payment", "payments"),
+        plural(r.suggestions.len(), "ambiguous match", "ambiguous matches"),
     );
     let clean = |s: &str| crate::text::sanitize(s).into_owned();
+    // what matching does, the same lines in the preview and after the import
+    let matching_lines = |out: &mut dyn Write, limit: usize| -> std::io::Result<()> {
+        for m in r.matches.iter().take(limit) {
+            writeln!(
+                out,
+                "match: line {}: {} {} to {} ({}) [{}]",
+                m.line,
+                m.currency.format(m.proposal.total()),
+                m.currency,
+                clean(&m.proposal.numbers(m.currency)),
+                clean(&m.party),
+                m.proposal.reasons
+            )?;
+        }
+        if r.matches.len() > limit {
+            writeln!(out, "... and {} more matches", r.matches.len() - limit)?;
+        }
+        for s in r.suggestions.iter().take(limit) {
+            let choices: Vec<String> = s
+                .candidates
+                .iter()
+                .map(|c| format!("{} [{}]", clean(&c.numbers(s.currency)), c.reasons))
+                .collect();
+            writeln!(
+                out,
+                "ambiguous: line {}: {} {} ({}) left unallocated, candidates: {}",
+                s.line,
+                s.currency.format(s.amount),
+                s.currency,
+                clean(&s.party),
+                choices.join(" or ")
+            )?;
+        }
+        if r.suggestions.len() > limit {
+            writeln!(
+                out,
+                "... and {} more ambiguous matches",
+                r.suggestions.len() - limit
+            )?;
+        }
+        Ok(())
+    };
     if a.dry_run {
         writeln!(out, "dry run: would import {counts}; nothing was changed")?;
         writeln!(out, "rows read: {}", r.rows)?;
+        for n in &r.notes {
+            writeln!(out, "note: {}", clean(n))?;
+        }
         const SHOW: usize = 50;
         let more = |out: &mut dyn Write, n: usize, what: &str| -> std::io::Result<()> {
             if n > SHOW {
@@ -404,18 +462,7 @@ fn finish_import(
             writeln!(out, "new party: {}", clean(n))?;
         }
         more(out, r.new_parties.len(), "new parties")?;
-        for m in r.matches.iter().take(SHOW) {
-            writeln!(
-                out,
-                "match: line {}: {} {} to {} ({})",
-                m.line,
-                m.currency.format(m.amount),
-                m.currency,
-                clean(&m.invoice),
-                clean(&m.party)
-            )?;
-        }
-        more(out, r.matches.len(), "matches")?;
+        matching_lines(out, SHOW)?;
         if !r.duplicates.is_empty() {
             writeln!(
                 out,
@@ -473,6 +520,10 @@ fn finish_import(
         super::commit(store, l, &plan.changes).context("nothing was imported")?;
     }
     writeln!(out, "imported {counts}")?;
+    for n in &r.notes {
+        writeln!(out, "note: {}", clean(n))?;
+    }
+    matching_lines(out, usize::MAX)?;
     Ok(())
 }
 

@@ -307,7 +307,7 @@ impl<'a> OpenIndex<'a> {
 
 /// Words of a reference that could be invoice numbers: split at white space and common
 /// punctuation, with leading and trailing `.`, `#` and `-` trimmed.
-fn words(text: &str) -> impl Iterator<Item = &str> {
+pub fn words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| c.is_whitespace() || ",;:()[]{}\"'<>|".contains(c))
         .map(|w| w.trim_matches(|c| c == '.' || c == '#' || c == '-'))
         .filter(|w| !w.is_empty())

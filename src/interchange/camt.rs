@@ -28,10 +28,14 @@ use super::foreign::{Extract, Skipped, Transaction};
 use super::ImportError;
 use crate::domain::{Currency, Direction, Method};
 
+/// A transaction detail as read (the lines are those of the fields, for errors; 0 when
+/// the field is missing).
 #[derive(Default)]
 struct Tx {
     amount: Option<(String, String)>,
+    amount_line: u64,
     cdt_dbt: String,
+    cdt_dbt_line: u64,
     e2e: String,
     tx_id: String,
     svcr_ref: String,
@@ -44,15 +48,20 @@ struct Tx {
     addtl: String,
 }
 
+/// An entry as read (with the lines of its fields, as [`Tx`]).
 #[derive(Default)]
 struct Entry {
     line: u64,
     amount: String,
+    amount_line: u64,
     ccy: String,
     cdt_dbt: String,
+    cdt_dbt_line: u64,
     status: String,
     booking: String,
+    booking_line: u64,
     value: String,
+    value_line: u64,
     svcr_ref: String,
     ntry_ref: String,
     addtl: String,
@@ -90,13 +99,17 @@ fn is(path: &[String], want: &[&str]) -> bool {
     path.len() == want.len() && path.iter().zip(want).all(|(a, b)| a == b)
 }
 
-/// Whether `text` looks like an ISO 20022 bank statement.
+/// Whether `text` looks like an ISO 20022 bank statement: from its first 8 KiB, or the
+/// first 8 KiB after its XML prolog (comments before the root element can be long).
 pub fn looks_like(text: &str) -> bool {
-    let head = &text[..text.len().min(8192)];
-    head.contains("BkToCstmrStmt")
-        || head.contains("BkToCstmrAcctRpt")
-        || head.contains("BkToCstmrDbtCdtNtfctn")
-        || head.contains("camt.05")
+    let says = |head: &str| {
+        head.contains("BkToCstmrStmt")
+            || head.contains("BkToCstmrAcctRpt")
+            || head.contains("BkToCstmrDbtCdtNtfctn")
+            || head.contains("camt.05")
+    };
+    says(crate::text::head(text, 8192))
+        || says(crate::text::head(super::after_xml_prolog(text), 8192))
 }
 
 /// Reads a CAMT statement. Errors in the XML itself (truncated, malformed) stop at once;
@@ -199,6 +212,8 @@ pub fn read(text: &str, source: &str) -> Result<Extract, ImportError> {
                 let value = buf.trim().to_string();
                 buf.clear();
                 let name = stack.last().cloned().unwrap_or_default();
+                // the line the element ending here started on
+                let at = opened.last().copied().unwrap_or(1);
                 if let Some(t) = tx.as_mut() {
                     if let Some(p) = rel(&stack, "TxDtls") {
                         let v = value.clone();
@@ -211,9 +226,10 @@ pub fn read(text: &str, source: &str) -> Result<Extract, ImportError> {
                         } else if is(p, &["Amt"]) || is(p, &["AmtDtls", "TxAmt", "Amt"]) {
                             if t.amount.is_none() || is(p, &["Amt"]) {
                                 t.amount = Some((v, amt_ccy.clone()));
+                                t.amount_line = at;
                             }
                         } else if is(p, &["CdtDbtInd"]) {
-                            t.cdt_dbt = v;
+                            (t.cdt_dbt, t.cdt_dbt_line) = (v, at);
                         } else if is(p, &["RltdPties", "Dbtr", "Nm"])
                             || is(p, &["RltdPties", "Dbtr", "Pty", "Nm"])
                         {
@@ -243,16 +259,16 @@ pub fn read(text: &str, source: &str) -> Result<Extract, ImportError> {
                     if let Some(p) = rel(&stack, "Ntry") {
                         let v = value.clone();
                         if is(p, &["Amt"]) {
-                            e.amount = v;
+                            (e.amount, e.amount_line) = (v, at);
                             e.ccy = amt_ccy.clone();
                         } else if is(p, &["CdtDbtInd"]) {
-                            e.cdt_dbt = v;
+                            (e.cdt_dbt, e.cdt_dbt_line) = (v, at);
                         } else if is(p, &["Sts"]) || is(p, &["Sts", "Cd"]) {
                             e.status = v;
                         } else if is(p, &["BookgDt", "Dt"]) || is(p, &["BookgDt", "DtTm"]) {
-                            e.booking = v;
+                            (e.booking, e.booking_line) = (v, at);
                         } else if is(p, &["ValDt", "Dt"]) || is(p, &["ValDt", "DtTm"]) {
-                            e.value = v;
+                            (e.value, e.value_line) = (v, at);
                         } else if is(p, &["AcctSvcrRef"]) {
                             e.svcr_ref = v;
                         } else if is(p, &["NtryRef"]) {
@@ -350,10 +366,13 @@ fn method(codes: &[String]) -> Method {
     }
 }
 
+/// Turns an entry into transactions, or records why it cannot. An error names the line
+/// of the offending field (the entry's first line when the field is missing).
 fn entry_transactions(e: Entry, stmt_ccy: &str, servicer: &str, source: &str, out: &mut Extract) {
     let line = e.line;
-    let fail = |out: &mut Extract, field: &str, m: String| {
-        out.error(ImportError::new(source, line, Some(field), m));
+    let fail = |out: &mut Extract, field_line: u64, field: &str, m: String| {
+        let at = if field_line > 0 { field_line } else { line };
+        out.error(ImportError::new(source, at, Some(field), m));
     };
     if !e.status.is_empty() && !e.status.eq_ignore_ascii_case("BOOK") {
         out.skipped.push(Skipped {
@@ -363,14 +382,15 @@ fn entry_transactions(e: Entry, stmt_ccy: &str, servicer: &str, source: &str, ou
         return;
     }
     let Some(day) = date(&e.booking).or_else(|| date(&e.value)) else {
-        let shown = if e.booking.is_empty() {
-            &e.value
+        let (shown, shown_line, field) = if e.booking.is_empty() {
+            (&e.value, e.value_line, "ValDt")
         } else {
-            &e.booking
+            (&e.booking, e.booking_line, "BookgDt")
         };
         fail(
             out,
-            "BookgDt",
+            shown_line,
+            if shown.is_empty() { "BookgDt" } else { field },
             if shown.is_empty() {
                 "the entry has no booking or value date".into()
             } else {
@@ -391,12 +411,13 @@ fn entry_transactions(e: Entry, stmt_ccy: &str, servicer: &str, source: &str, ou
         txs.push(Tx::default());
     }
     for (i, t) in txs.into_iter().enumerate() {
-        let (amt_text, ccy_text) = match (&t.amount, batch) {
-            (Some((a, c)), _) => (a.clone(), c.clone()),
-            (None, false) => (e.amount.clone(), e.ccy.clone()),
+        let (amt_text, ccy_text, amt_line) = match (&t.amount, batch) {
+            (Some((a, c)), _) => (a.clone(), c.clone(), t.amount_line),
+            (None, false) => (e.amount.clone(), e.ccy.clone(), e.amount_line),
             (None, true) => {
                 fail(
                     out,
+                    0,
                     "Amt",
                     format!("transaction {} of a batch entry has no amount", i + 1),
                 );
@@ -406,7 +427,7 @@ fn entry_transactions(e: Entry, stmt_ccy: &str, servicer: &str, source: &str, ou
         let value = match amount(&amt_text) {
             Ok(v) => v,
             Err(m) => {
-                fail(out, "Amt", m);
+                fail(out, amt_line, "Amt", m);
                 continue;
             }
         };
@@ -425,14 +446,19 @@ fn entry_transactions(e: Entry, stmt_ccy: &str, servicer: &str, source: &str, ou
         let currency = match ccy_text.parse::<Currency>() {
             Ok(c) => c,
             Err(_) => {
-                fail(out, "Ccy", format!("'{ccy_text}' is not a currency code"));
+                fail(
+                    out,
+                    amt_line,
+                    "Ccy",
+                    format!("'{ccy_text}' is not a currency code"),
+                );
                 continue;
             }
         };
-        let ind = if t.cdt_dbt.is_empty() {
-            &e.cdt_dbt
+        let (ind, ind_line) = if t.cdt_dbt.is_empty() {
+            (&e.cdt_dbt, e.cdt_dbt_line)
         } else {
-            &t.cdt_dbt
+            (&t.cdt_dbt, t.cdt_dbt_line)
         };
         let direction = match ind.as_str() {
             "CRDT" => Direction::In,
@@ -440,6 +466,7 @@ fn entry_transactions(e: Entry, stmt_ccy: &str, servicer: &str, source: &str, ou
             other => {
                 fail(
                     out,
+                    ind_line,
                     "CdtDbtInd",
                     format!("'{other}' is neither CRDT nor DBIT"),
                 );
@@ -571,6 +598,74 @@ mod tests {
         assert!(
             e.to_string().starts_with("x.xml:1: not well-formed XML"),
             "{e}"
+        );
+    }
+
+    /// [`V8`] with a comment holding `c` so that it starts `back` bytes before byte `cut`
+    /// (after `<BkToCstmrStmt>`, so the statement is still recognised from its head).
+    fn with_char_before(cut: usize, c: &str, back: usize) -> String {
+        let (start, rest) = V8.split_once("<BkToCstmrStmt>\n").unwrap();
+        let mut text = format!("{start}<BkToCstmrStmt>\n<!-- ");
+        while text.len() < cut - 1 - back {
+            text.push('x');
+        }
+        text.push_str(c);
+        text.push_str(" -->\n");
+        text.push_str(rest);
+        text
+    }
+
+    #[test]
+    fn a_character_across_the_4_and_8_kib_heads_is_no_problem() {
+        // 4 KiB: where OFX is looked for; 8 KiB: where CAMT is
+        for cut in [4096, 8192] {
+            for c in ["ü", "€", "𝄞"] {
+                for back in 0..c.len() {
+                    let text = with_char_before(cut, c, back);
+                    assert_eq!(text.is_char_boundary(cut), back + 1 == c.len());
+                    assert!(looks_like(&text));
+                    let x = crate::interchange::statement::read(text.as_bytes(), "u.xml")
+                        .unwrap_or_else(|e| panic!("{cut} {c} {back}: {e}"));
+                    assert_eq!((x.rows, x.transactions.len()), (3, 2));
+                    // the lines after the comment moved down by one
+                    assert_eq!(
+                        x.errors[0].to_string(),
+                        "u.xml:7: BookgDt: the entry has no booking or value date"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_comment_before_the_root_still_reads_as_a_statement() {
+        let (decl, rest) = V8.split_once('\n').unwrap();
+        let text = format!("{decl}\n<!-- {}Ü -->\n{rest}", "x".repeat(9000));
+        assert!(looks_like(&text));
+        let x = crate::interchange::statement::read(text.as_bytes(), "c.xml").unwrap();
+        assert_eq!(x.transactions.len(), 2);
+    }
+
+    #[test]
+    fn errors_name_the_line_of_the_field() {
+        let text = V8
+            .replace(
+                "<Amt Ccy=\"CHF\">250.00</Amt>",
+                "<Amt Ccy=\"CHF\">250,00</Amt>",
+            )
+            .replace(
+                "<ValDt><Dt>2026-03-03</Dt></ValDt>",
+                "<ValDt>\n<Dt>2026-03-32</Dt></ValDt>",
+            );
+        let x = read(&text, "s.xml").unwrap();
+        let got: Vec<String> = x.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            got,
+            [
+                "s.xml:6: BookgDt: the entry has no booking or value date",
+                "s.xml:10: Amt: '250,00' is not an amount (expected like 1234.56)",
+                "s.xml:25: ValDt: '2026-03-32' is not a date (expected YYYY-MM-DD)",
+            ]
         );
     }
 }

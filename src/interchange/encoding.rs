@@ -70,6 +70,37 @@ pub fn decode_windows_1252(bytes: &[u8]) -> String {
     s
 }
 
+/// How much of a file is read to recognise its layout (header row, statement format).
+pub const HEAD: usize = 1 << 16;
+
+/// The start of a file, at most `max` bytes, for recognising its layout: whole lines when
+/// there is a line end in that range, else cut before a UTF-8 character that does not fit
+/// whole (so the head decodes as the same text as the start of the whole file).
+pub fn head(bytes: &[u8], max: usize) -> &[u8] {
+    if bytes.len() <= max {
+        return bytes;
+    }
+    if let Some(i) = bytes[..max].iter().rposition(|&b| b == b'\n') {
+        return &bytes[..=i];
+    }
+    // `cut` is the first byte left out: back over the continuation bytes (10xxxxxx) of a
+    // character cut in two, to its first byte (a character has at most 3 of them)
+    let mut cut = max;
+    while cut > 0 && max - cut < 3 && bytes[cut] & 0xC0 == 0x80 {
+        cut -= 1;
+    }
+    &bytes[..cut]
+}
+
+/// Whether a file holds nothing but blanks (and perhaps a byte order mark).
+pub fn is_blank(bytes: &[u8]) -> bool {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    body.iter().all(u8::is_ascii_whitespace)
+}
+
+/// The message for a file that holds nothing (see [`is_blank`]).
+pub const EMPTY_FILE: &str = "the file is empty: a header row is required";
+
 /// The 1-based line of byte `at` in `bytes`.
 pub(crate) fn line_of(bytes: &[u8], at: usize) -> u64 {
     1 + bytes[..at.min(bytes.len())]
@@ -137,5 +168,23 @@ mod tests {
         assert_eq!(t, "abc");
         assert_eq!("cp1252".parse::<Encoding>(), Ok(Encoding::Windows1252));
         assert!("ebcdic".parse::<Encoding>().is_err());
+    }
+
+    #[test]
+    fn the_head_ends_at_a_line_or_a_character() {
+        assert_eq!(head(b"a,b\n1,2\n", 100), b"a,b\n1,2\n");
+        assert_eq!(head(b"a,b\n1,2\n", 6), b"a,b\n");
+        // no line end: a character straddling the cut is left out whole
+        for c in ['ü', '€', '𝄞'] {
+            for pad in 0..6 {
+                let text = format!("{}{c}{}", "x".repeat(pad), "y".repeat(8));
+                let h = head(text.as_bytes(), 6);
+                let s = std::str::from_utf8(h).expect("a whole character");
+                assert!(text.starts_with(s) && h.len() <= 6, "{text:?}: {s:?}");
+                assert_eq!(s.contains(c), pad + c.len_utf8() <= 6, "{text:?}: {s:?}");
+            }
+        }
+        // Windows-1252 bytes without a line end are cut where they are
+        assert_eq!(head(b"\xE9\xE9\xE9\xE9", 2), b"\xE9\xE9");
     }
 }

@@ -18,6 +18,7 @@
 
 use csv::StringRecord;
 
+use super::datefmt::DateFormat;
 use super::encoding;
 use super::foreign::{Extract, Skipped, Transaction};
 use super::profile::{Field, Origin, Profile};
@@ -269,10 +270,11 @@ pub fn header_of(text: &str, delimiter: u8, skip_lines: usize) -> Option<Vec<Str
     }
 }
 
-/// Picks the profile whose layout fits the file's header row best (`--profile auto`).
-/// Returns `None` when none fits.
+/// Picks the profile whose layout fits the file's header row best (`--profile auto`),
+/// from the first [`encoding::HEAD`] bytes of the file. Returns `None` when none fits.
 pub fn detect<'p>(bytes: &[u8], profiles: &'p [Profile]) -> Option<&'p Profile> {
-    let (text, _) = encoding::decode(bytes, encoding::Encoding::Auto, "").ok()?;
+    let head = encoding::head(bytes, encoding::HEAD);
+    let (text, _) = encoding::decode(head, encoding::Encoding::Auto, "").ok()?;
     let mut best: Option<(usize, &Profile)> = None;
     for p in profiles {
         let Some(header) = header_of(&text, p.delimiter, p.skip_lines) else {
@@ -329,7 +331,7 @@ pub fn read(
             source,
             header_line,
             None,
-            "the file is empty: a header row is required",
+            encoding::EMPTY_FILE,
         ));
     }
     let header: Vec<String> = rec.iter().map(|s| s.trim().to_string()).collect();
@@ -338,6 +340,14 @@ pub fn read(
     let mut out = Extract {
         format: format!("profile {}", profile.name),
         ..Extract::default()
+    };
+    let dates = choose_date_format(profile, &layout, body);
+    if let Some(n) = dates.note(profile) {
+        out.notes.push(n);
+    }
+    let dates = Dates {
+        format: &profile.date_formats[dates.chosen],
+        others: &profile.date_formats,
     };
     let mut last_start = 0usize;
     let mut last_line = header_line;
@@ -364,7 +374,7 @@ pub fn read(
             ));
             continue;
         }
-        match row(profile, &layout, &rec, line, default_currency) {
+        match row(profile, &layout, &rec, line, default_currency, &dates) {
             Ok(Row::Skip(reason)) => out.skipped.push(Skipped { line, reason }),
             Ok(Row::Take(ts)) => out.transactions.extend(ts),
             Err((field, msg)) => out.error(ImportError::new(source, line, field, msg)),
@@ -379,6 +389,120 @@ pub fn read(
         ));
     }
     Ok(out)
+}
+
+/// Which of a profile's date formats a file is read with, and what the others made of
+/// its dates.
+struct DateChoice {
+    /// Index of the format used for every row.
+    chosen: usize,
+    /// Other formats that read every date too, as other days.
+    also: Vec<usize>,
+}
+
+impl DateChoice {
+    /// What the preview says about the choice: nothing when the profile's first format
+    /// read the dates and no other reads them as other days.
+    fn note(&self, p: &Profile) -> Option<String> {
+        if p.date_formats.len() < 2 || (self.chosen == 0 && self.also.is_empty()) {
+            return None;
+        }
+        let chosen = &p.date_formats[self.chosen];
+        let mut n = format!("dates read as {chosen}");
+        if !self.also.is_empty() {
+            let also: Vec<&str> = self
+                .also
+                .iter()
+                .map(|&i| p.date_formats[i].as_str())
+                .collect();
+            n.push_str(&format!(
+                "; every one of them also reads as {} (other days): if that is meant, give \
+                 that date format (--date-format, or a profile of your own)",
+                also.join(" or ")
+            ));
+        }
+        Some(n)
+    }
+}
+
+/// Picks the date format of a file among the profile's: the first that reads every date
+/// that any of them reads, else the one that reads the most (the rows it cannot read are
+/// then errors). Rows of the wrong width and empty dates are left to the main pass.
+fn choose_date_format(p: &Profile, l: &Layout, body: &str) -> DateChoice {
+    let n = p.date_formats.len();
+    if n < 2 {
+        return DateChoice {
+            chosen: 0,
+            also: Vec::new(),
+        };
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(p.delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    let mut readable = 0usize;
+    let mut fits = vec![0usize; n];
+    // differ[i][j]: a date that formats i and j both read, as different days
+    let mut differ = vec![vec![false; n]; n];
+    let mut rec = StringRecord::new();
+    while let Ok(true) = rdr.read_record(&mut rec) {
+        if rec.len() != l.width {
+            continue;
+        }
+        let cell = text(&rec, l.col(Field::Date));
+        if cell.is_empty() {
+            continue;
+        }
+        let read: Vec<Option<time::Date>> = p.date_formats.iter().map(|f| f.parse(cell)).collect();
+        if read.iter().all(Option::is_none) {
+            continue;
+        }
+        readable += 1;
+        for (i, a) in read.iter().enumerate() {
+            let Some(a) = a else { continue };
+            fits[i] += 1;
+            for (j, b) in read.iter().enumerate() {
+                if b.is_some_and(|b| b != *a) {
+                    differ[i][j] = true;
+                }
+            }
+        }
+    }
+    let chosen = fits.iter().position(|&f| f == readable).unwrap_or_else(|| {
+        // the first of the formats reading the most
+        let most = fits.iter().copied().max().unwrap_or(0);
+        fits.iter().position(|&f| f == most).unwrap_or(0)
+    });
+    let also = (0..n)
+        .filter(|&j| j != chosen && readable > 0 && fits[j] == readable && differ[chosen][j])
+        .collect();
+    DateChoice { chosen, also }
+}
+
+/// The date format a file is read with, and the profile's others (for messages).
+struct Dates<'p> {
+    format: &'p DateFormat,
+    others: &'p [DateFormat],
+}
+
+impl Dates<'_> {
+    fn parse(&self, cell: &str) -> Result<time::Date, RowError> {
+        self.format.parse(cell).ok_or_else(|| {
+            let fits_another = self.others.iter().any(|f| f.parse(cell).is_some());
+            err(
+                "date",
+                if fits_another {
+                    format!(
+                        "'{cell}' is not a date as the file's other dates are written ({})",
+                        self.format
+                    )
+                } else {
+                    format!("'{cell}' is not a date (expected {})", self.format)
+                },
+            )
+        })
+    }
 }
 
 /// Counts physical lines up to record starts (the csv crate's own count skips blank lines).
@@ -433,6 +557,7 @@ fn row(
     rec: &StringRecord,
     line: u64,
     default_currency: Currency,
+    dates: &Dates<'_>,
 ) -> Result<Row, RowError> {
     let mut rule_dir = None;
     let mut rule_party: Option<&str> = None;
@@ -453,12 +578,7 @@ fn row(
     if date_cell.is_empty() {
         return Err(err("date", "the date is empty"));
     }
-    let date = p.date_format.parse(date_cell).ok_or_else(|| {
-        err(
-            "date",
-            format!("'{date_cell}' is not a date (expected {})", p.date_format),
-        )
-    })?;
+    let date = dates.parse(date_cell)?;
     let num = |f: Field, name: &'static str| -> Result<Option<rust_decimal::Decimal>, RowError> {
         p.number
             .parse(text(rec, l.col(f)))

@@ -175,6 +175,29 @@ pub(crate) fn fast_date(s: &str) -> Option<time::Date> {
     time::Date::from_calendar_date(i32::try_from(num(0..4)?).ok()?, month, day).ok()
 }
 
+/// `text` after its XML prolog: the declaration, comments, processing instructions, a
+/// document type declaration and the blanks between them, however long they are (a
+/// statement is recognised by what follows).
+pub(crate) fn after_xml_prolog(text: &str) -> &str {
+    let mut rest = text.trim_start_matches('\u{feff}');
+    loop {
+        rest = rest.trim_start();
+        let end = if let Some(r) = rest.strip_prefix("<!--") {
+            r.find("-->").map(|i| 4 + i + 3)
+        } else if let Some(r) = rest.strip_prefix("<?") {
+            r.find("?>").map(|i| 2 + i + 2)
+        } else if rest.starts_with("<!") {
+            rest.find('>').map(|i| i + 1)
+        } else {
+            return rest;
+        };
+        match end {
+            Some(e) => rest = &rest[e..],
+            None => return rest,
+        }
+    }
+}
+
 /// Strips a UTF-8 byte order mark from the start of `bytes`.
 fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
@@ -197,6 +220,17 @@ mod tests {
         assert_eq!(neutralise("=1+1"), "'=1+1");
         assert_eq!(neutralise("'q"), "''q");
         assert_eq!(neutralise("a=b"), "a=b");
+    }
+
+    #[test]
+    fn the_xml_prolog_is_skipped_whatever_its_length() {
+        let long = "x".repeat(10_000);
+        let text = format!(
+            "\u{feff}<?xml version=\"1.0\"?>\n<!-- {long} -->\n<!DOCTYPE d>\n<?pi a?>\n<Document/>"
+        );
+        assert_eq!(after_xml_prolog(&text), "<Document/>");
+        assert_eq!(after_xml_prolog("<!-- open"), "<!-- open");
+        assert_eq!(after_xml_prolog("plain"), "plain");
     }
 
     #[test]

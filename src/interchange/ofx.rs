@@ -13,19 +13,31 @@ use super::foreign::{Extract, Skipped, Transaction};
 use super::ImportError;
 use crate::domain::{Currency, Direction, Method};
 
-/// Whether `text` looks like an OFX file.
+/// Bytes at the start of a file that say whether it is OFX, and which version.
+const HEAD: usize = 4096;
+
+/// Whether `text` looks like an OFX file: from its first 4 KiB, or the first 4 KiB after
+/// an XML prolog (OFX 2.x; comments before the root element can be long).
 pub fn looks_like(text: &str) -> bool {
-    let head = text[..text.len().min(4096)].to_ascii_uppercase();
-    head.contains("OFXHEADER") || head.contains("<OFX>")
+    let says = |head: &str| {
+        let head = head.to_ascii_uppercase();
+        head.contains("OFXHEADER") || head.contains("<OFX>")
+    };
+    says(crate::text::head(text, HEAD))
+        || says(crate::text::head(super::after_xml_prolog(text), HEAD))
 }
 
+/// A `STMTTRN` as read: its fields, and the lines they were on (for errors).
 #[derive(Default)]
 struct Trn {
     line: u64,
     trntype: String,
     posted: String,
+    posted_line: u64,
     user: String,
+    user_line: u64,
     amount: String,
+    amount_line: u64,
     fitid: String,
     name: String,
     payee_name: String,
@@ -33,6 +45,7 @@ struct Trn {
     checknum: String,
     refnum: String,
     cursym: String,
+    cursym_line: u64,
 }
 
 fn unescape(s: &str) -> String {
@@ -114,7 +127,7 @@ fn is_aggregate(tag: &str) -> bool {
 
 /// Reads an OFX statement.
 pub fn read(text: &str, source: &str) -> Result<Extract, ImportError> {
-    let upper_head = text[..text.len().min(4096)].to_ascii_uppercase();
+    let upper_head = crate::text::head(text, HEAD).to_ascii_uppercase();
     let v2 = upper_head.contains("<?OFX") || upper_head.trim_start().starts_with("<?XML");
     let mut out = Extract {
         format: if v2 { "OFX 2.x" } else { "OFX 1.x" }.into(),
@@ -131,9 +144,11 @@ pub fn read(text: &str, source: &str) -> Result<Extract, ImportError> {
     };
     // (tag, line) of the open aggregates
     let mut open: Vec<(String, u64)> = Vec::new();
-    let mut curdef = String::new();
+    // CURDEF and its line
+    let mut curdef = (String::new(), 0u64);
     let mut trn: Option<Trn> = None;
-    let mut leaf: Option<String> = None;
+    // the leaf element whose value comes next, and its line
+    let mut leaf: Option<(String, u64)> = None;
     let mut pos = start;
     let mut line_at = (0usize, 1u64);
     let mut line = |at: usize| {
@@ -147,7 +162,7 @@ pub fn read(text: &str, source: &str) -> Result<Extract, ImportError> {
             break;
         };
         let value = unescape(text[pos..lt].trim());
-        if let Some(tag) = leaf.take() {
+        if let Some((tag, at)) = leaf.take() {
             if let Some(t) = trn.as_mut() {
                 let inside_payee = open.last().is_some_and(|(o, _)| o == "PAYEE");
                 let inside_cur = open
@@ -155,9 +170,9 @@ pub fn read(text: &str, source: &str) -> Result<Extract, ImportError> {
                     .is_some_and(|(o, _)| o == "CURRENCY" || o == "ORIGCURRENCY");
                 match tag.as_str() {
                     "TRNTYPE" => t.trntype = value,
-                    "DTPOSTED" => t.posted = value,
-                    "DTUSER" => t.user = value,
-                    "TRNAMT" => t.amount = value,
+                    "DTPOSTED" => (t.posted, t.posted_line) = (value, at),
+                    "DTUSER" => (t.user, t.user_line) = (value, at),
+                    "TRNAMT" => (t.amount, t.amount_line) = (value, at),
                     "FITID" => t.fitid = value,
                     "NAME" if inside_payee => t.payee_name = value,
                     "NAME" => t.name = value,
@@ -165,12 +180,12 @@ pub fn read(text: &str, source: &str) -> Result<Extract, ImportError> {
                     "CHECKNUM" => t.checknum = value,
                     "REFNUM" => t.refnum = value,
                     "CURSYM" if inside_cur && open.last().is_some_and(|(o, _)| o == "CURRENCY") => {
-                        t.cursym = value
+                        (t.cursym, t.cursym_line) = (value, at)
                     }
                     _ => {}
                 }
             } else if tag == "CURDEF" {
-                curdef = value;
+                curdef = (value, at);
             }
         }
         let Some(gt) = text[lt..].find('>').map(|i| lt + i) else {
@@ -242,7 +257,7 @@ pub fn read(text: &str, source: &str) -> Result<Extract, ImportError> {
             }
             open.push((name, here));
         } else {
-            leaf = Some(name);
+            leaf = Some((name, here));
         }
     }
     if let Some((name, l)) = open.last() {
@@ -265,15 +280,19 @@ fn find_ofx(text: &str) -> Option<usize> {
         .find(|&i| b[i] == b'<' && b[i + 1..i + 5].eq_ignore_ascii_case(b"OFX>"))
 }
 
-fn transaction(t: Trn, curdef: &str, source: &str, out: &mut Extract) {
+/// Turns a `STMTTRN` into a transaction, or records why it cannot be one. An error names
+/// the line of the offending field (the transaction's first line when the field is
+/// missing).
+fn transaction(t: Trn, curdef: &(String, u64), source: &str, out: &mut Extract) {
     let line = t.line;
-    let fail = |out: &mut Extract, field: &str, m: String| {
-        out.error(ImportError::new(source, line, Some(field), m));
+    let at = |field_line: u64| if field_line > 0 { field_line } else { line };
+    let fail = |out: &mut Extract, field_line: u64, field: &str, m: String| {
+        out.error(ImportError::new(source, at(field_line), Some(field), m));
     };
-    let posted = if t.posted.is_empty() {
-        &t.user
+    let (posted, posted_field, posted_line) = if t.posted.is_empty() && !t.user.is_empty() {
+        (&t.user, "DTUSER", t.user_line)
     } else {
-        &t.posted
+        (&t.posted, "DTPOSTED", t.posted_line)
     };
     let date = posted
         .get(..8)
@@ -282,7 +301,8 @@ fn transaction(t: Trn, curdef: &str, source: &str, out: &mut Extract) {
     let Some(date) = date else {
         fail(
             out,
-            "DTPOSTED",
+            posted_line,
+            posted_field,
             if posted.is_empty() {
                 "the transaction has no date".into()
             } else {
@@ -299,11 +319,11 @@ fn transaction(t: Trn, curdef: &str, source: &str, out: &mut Extract) {
     let signed = match number.parse(&t.amount) {
         Ok(Some(v)) => v,
         Ok(None) => {
-            fail(out, "TRNAMT", "the amount is empty".into());
+            fail(out, t.amount_line, "TRNAMT", "the amount is empty".into());
             return;
         }
         Err(m) => {
-            fail(out, "TRNAMT", m);
+            fail(out, t.amount_line, "TRNAMT", m);
             return;
         }
     };
@@ -314,17 +334,18 @@ fn transaction(t: Trn, curdef: &str, source: &str, out: &mut Extract) {
         });
         return;
     }
-    let cur_text = if t.cursym.is_empty() {
-        curdef
+    let (cur_text, cur_field, cur_line) = if t.cursym.is_empty() {
+        (&curdef.0, "CURDEF", curdef.1)
     } else {
-        &t.cursym
+        (&t.cursym, "CURSYM", t.cursym_line)
     };
     let currency = match cur_text.parse::<Currency>() {
         Ok(c) => c,
         Err(_) => {
             fail(
                 out,
-                "CURDEF",
+                cur_line,
+                cur_field,
                 if cur_text.is_empty() {
                     "the statement names no currency (CURDEF)".into()
                 } else {
@@ -425,5 +446,47 @@ mod more_tests {
             .unwrap_err()
             .to_string()
             .contains("no <OFX>"));
+    }
+
+    #[test]
+    fn errors_name_the_line_of_the_field() {
+        let text = "OFXHEADER:100\n\n<OFX><CURDEF>EUR\n<BANKTRANLIST>\n<STMTTRN>\n<TRNTYPE>DEBIT\n\
+                    <DTPOSTED>20261345\n<TRNAMT>-1\n</STMTTRN>\n<STMTTRN>\n<DTUSER>2026-1-1\n\
+                    <TRNAMT>-1\n</STMTTRN>\n<STMTTRN>\n<DTPOSTED>20261101\n\n<TRNAMT>1x\n\
+                    </STMTTRN>\n<STMTTRN>\n<DTPOSTED>20261101\n<TRNAMT>1\n<CURRENCY>\n\
+                    <CURSYM>EURO\n</CURRENCY>\n</STMTTRN>\n</BANKTRANLIST></OFX>\n";
+        let x = read(text, "n.ofx").unwrap();
+        let got: Vec<String> = x.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            got,
+            [
+                "n.ofx:7: DTPOSTED: '20261345' is not a date (expected YYYYMMDD...)",
+                "n.ofx:11: DTUSER: '2026-1-1' is not a date (expected YYYYMMDD...)",
+                "n.ofx:17: TRNAMT: '1x' is not an amount (expected like -1234.56)",
+                "n.ofx:23: CURSYM: 'EURO' is not a currency code",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_character_across_the_4_kib_head_is_no_problem() {
+        // OFX 1 in Windows-1252: decoded, é (one byte) becomes two bytes of UTF-8
+        for c in ["é", "€", "𝄞"] {
+            for back in 0..c.len() {
+                let mut text = "OFXHEADER:100\nDATA:OFXSGML\n\n<!-- ".to_string();
+                while text.len() < HEAD - 1 - back {
+                    text.push('x');
+                }
+                text.push_str(c);
+                text.push_str(
+                    " -->\n<OFX><CURDEF>EUR<BANKTRANLIST><STMTTRN><DTPOSTED>20261101\
+                               <TRNAMT>5<FITID>A</STMTTRN></BANKTRANLIST></OFX>\n",
+                );
+                assert!(!text.is_char_boundary(HEAD) || back + 1 == c.len());
+                assert!(looks_like(&text));
+                let x = read(&text, "w.ofx").unwrap();
+                assert_eq!((x.format.as_str(), x.transactions.len()), ("OFX 1.x", 1));
+            }
+        }
     }
 }

@@ -8,7 +8,7 @@
 //! delimiter = ","            # one character, or "tab"
 //! decimal_comma = false      # true: 1.234,56
 //! thousands = ""             # thousands separator in amounts ("", ",", ".", "'", " ")
-//! date_format = "%d/%m/%Y"   # %d %m %Y %b %B %H %M %S
+//! date_format = "%d/%m/%Y"   # %d %m %Y %b %B %H %M %S; or a list (see below)
 //! skip_lines = 0             # lines before the header row
 //! encoding = "auto"          # auto, utf-8, windows-1252
 //! currency = "EUR"           # when the file has no currency column
@@ -39,6 +39,14 @@
 //! `direction` (a column saying in/out, credit/debit, CRDT/DBIT, H/S, +/-), `method`
 //! (words like cash, card, bank transfer, PayPal), `invoice` (an invoice number).
 //! Header names compare case-insensitively, surrounding blanks ignored.
+//!
+//! `date_format` may list several formats, for systems whose dates follow the account's
+//! language or carry a time with or without seconds:
+//! `date_format = ["%m/%d/%Y", "%d/%m/%Y"]`. A file is written in one of them: the first
+//! that reads every date of the file is used for all its rows (never one format for some
+//! rows and another for others). When the dates also read in a later format as other
+//! days (`03/04/2026`: 4 March or 3 April), the preview says so; `--date-format` (or a
+//! profile of your own) settles it.
 //!
 //! Users keep their own profiles as `$XDG_CONFIG_HOME/paytrack/profiles/NAME.toml`; one
 //! with the name of a shipped profile replaces it.
@@ -225,7 +233,7 @@ struct ProfileFile {
     #[serde(default)]
     decimal_comma: bool,
     thousands: Option<String>,
-    date_format: Option<String>,
+    date_format: Option<Names>,
     #[serde(default)]
     skip_lines: usize,
     encoding: Option<String>,
@@ -299,8 +307,9 @@ pub struct Profile {
     pub delimiter: u8,
     /// How amounts are written.
     pub number: NumberFormat,
-    /// How dates are written.
-    pub date_format: DateFormat,
+    /// How dates are written: one format, or alternatives of which the first that reads
+    /// every date of a file is used (never empty).
+    pub date_formats: Vec<DateFormat>,
     /// Lines before the header row.
     pub skip_lines: usize,
     /// Text encoding.
@@ -422,8 +431,19 @@ impl Profile {
                 "the thousands separator cannot be the decimal separator".into(),
             ));
         }
-        let date_format =
-            DateFormat::new(f.date_format.as_deref().unwrap_or("%Y-%m-%d")).map_err(bad)?;
+        let date_formats = match f.date_format.clone() {
+            None => vec![DateFormat::new("%Y-%m-%d").map_err(bad)?],
+            Some(n) => {
+                let v = n.into_vec();
+                if v.is_empty() {
+                    return Err(bad("date_format: the list is empty".into()));
+                }
+                v.iter()
+                    .map(|t| DateFormat::new(t))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(bad)?
+            }
+        };
         let encoding = match &f.encoding {
             Some(e) => e.parse().map_err(bad)?,
             None => Encoding::Auto,
@@ -521,7 +541,7 @@ impl Profile {
             origin,
             delimiter,
             number,
-            date_format,
+            date_formats,
             skip_lines: f.skip_lines,
             encoding,
             currency,
@@ -547,7 +567,7 @@ impl Profile {
             origin: Origin::CommandLine,
             delimiter: b',',
             number: NumberFormat::default(),
-            date_format: DateFormat::new("%Y-%m-%d").unwrap_or_else(|_| unreachable!()),
+            date_formats: vec![DateFormat::new("%Y-%m-%d").unwrap_or_else(|_| unreachable!())],
             skip_lines: 0,
             encoding: Encoding::Auto,
             currency: None,
@@ -799,6 +819,22 @@ mod tests {
         assert!(
             e("delimiter='ab'\n[columns]\ndate='D'\namount='A'\nparty='P'").contains("delimiter")
         );
+        assert!(
+            e("date_format=[]\n[columns]\ndate='D'\namount='A'\nparty='P'")
+                .contains("list is empty")
+        );
+        assert!(e(
+            "date_format=['%Y-%m-%d','%d/%q/%Y']\n[columns]\ndate='D'\namount='A'\nparty='P'"
+        )
+        .contains("'%q'"));
+        let p = Profile::from_toml(
+            "date_format=['%m/%d/%Y','%d/%m/%Y']\n[columns]\ndate='D'\namount='A'\nparty='P'",
+            Origin::Shipped,
+            "x",
+        )
+        .unwrap();
+        let f: Vec<&str> = p.date_formats.iter().map(DateFormat::as_str).collect();
+        assert_eq!(f, ["%m/%d/%Y", "%d/%m/%Y"]);
         assert!(e("colour='red'").contains("colour"));
         assert!(
             e("[columns]\ndate='D'\namount='A'\nparty='P'\n[[rules]]\ncolumn='T'\nskip=true")

@@ -152,6 +152,20 @@ pub fn sanitize(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The longest start of `s` that is at most `max_bytes` bytes long and ends on a
+/// character boundary: for looking at the head of a text without cutting a multibyte
+/// character in two (slicing `&s[..max_bytes]` panics when a character straddles the cut).
+pub fn head(s: &str, max_bytes: usize) -> &str {
+    if s.len() <= max_bytes {
+        return s;
+    }
+    let mut cut = max_bytes;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &s[..cut]
+}
+
 /// Like [`sanitize`] but keeps the result on one line for table cells.
 pub fn sanitize_cell(s: &str) -> String {
     sanitize(s).into_owned()
@@ -281,5 +295,24 @@ mod tests {
         assert!(matches!(sanitize("plain ascii"), Cow::Borrowed(_)));
         assert!(matches!(sanitize("❤\u{fe0f} Müller"), Cow::Borrowed(_)));
         assert!(matches!(sanitize("a\u{ad}b"), Cow::Owned(_)));
+    }
+
+    #[test]
+    fn head_never_cuts_a_character() {
+        // 'ü' is 2 bytes, '€' 3, '𝄞' 4: each starting one byte before the cut
+        for (c, len) in [('ü', 2), ('€', 3), ('𝄞', 4)] {
+            for start in 0..=len {
+                let s = format!("{}{c}xyz", "a".repeat(10 - start));
+                // the character occupies bytes 10-start .. 10-start+len
+                let h = head(&s, 10);
+                assert!(h.len() <= 10);
+                assert!(s.starts_with(h));
+                let whole = 10 - start + len <= 10;
+                assert_eq!(h.ends_with(c), whole, "{s:?} {h:?}");
+            }
+        }
+        assert_eq!(head("abc", 10), "abc");
+        assert_eq!(head("abc", 0), "");
+        assert_eq!(head("ü", 1), "");
     }
 }

@@ -2012,7 +2012,7 @@ impl App {
             DialogEffect::Close => self.import = None,
             DialogEffect::Start => {
                 let (ledger, ids) = (self.ledger.clone(), self.ids);
-                d.start(ledger, ids);
+                d.start(ledger, ids, self.today);
             }
             DialogEffect::Commit => self.commit_import(),
         }
@@ -2028,7 +2028,7 @@ impl App {
             drop(p);
             let (ledger, ids) = (self.ledger.clone(), self.ids);
             if let Some(d) = self.import.as_mut() {
-                d.start(ledger, ids);
+                d.start(ledger, ids, self.today);
                 d.notice = Some("the data changed since the preview; here is a new one".into());
             }
             return;

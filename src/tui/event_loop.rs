@@ -214,6 +214,10 @@ pub fn run(app: &mut App) -> anyhow::Result<()> {
     let mut terminal = ratatui::try_init()?;
     let ratatui_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // the import dialog's reading thread reports its panics itself: the TUI goes on
+        if super::import::panic_is_reported_in_dialog(info) {
+            return;
+        }
         disable_extras();
         ratatui_hook(info);
     }));

@@ -18,7 +18,7 @@ use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::sync::Arc;
 
 use crate::domain::ledger::Ledger;
-use crate::domain::{Change, ChangeSet, Currency, Direction, IdSeq, InvoiceId, PartyId};
+use crate::domain::{Change, ChangeSet, Currency, Direction, IdSeq, InvoiceId, PartyId, PaymentId};
 use crate::interchange::foreign::{self, Extract, PlanOptions};
 use crate::interchange::profile::{self, Profile};
 use crate::interchange::{csv_own, encoding, json, mapped, statement, ImportPlan};
@@ -250,6 +250,8 @@ pub struct Preview {
     pub format: String,
     /// How the layout was chosen, when recognised (`profile 'stripe' (...) recognised...`).
     pub note: Option<String>,
+    /// What the reader says about the file (how its dates were read...).
+    pub notes: Vec<String>,
     /// What the records are.
     pub kind: ImportKind,
     /// Data rows read.
@@ -268,6 +270,9 @@ pub struct Preview {
     pub skipped: Vec<(u64, String)>,
     /// Payments allocated to invoices.
     pub matched: usize,
+    /// Payments matching (by the rules of `paytrack match`) several invoices equally
+    /// well: imported unallocated, their candidates listed.
+    pub suggestions: Vec<foreign::Suggestion>,
     /// Row errors (`file:line: message`), the first [`SHOWN_ERRORS`].
     pub errors: Vec<String>,
     /// Row errors in all; any error means nothing can be imported.
@@ -357,6 +362,12 @@ impl Preview {
                 v.push(plural(self.skipped.len(), "row left out", "rows left out"));
             }
             v.push(format!("{} matched", self.matched));
+            if !self.suggestions.is_empty() {
+                v.push(format!(
+                    "{} ambiguous (not applied)",
+                    self.suggestions.len()
+                ));
+            }
         }
         v
     }
@@ -425,6 +436,9 @@ pub struct ImportDialog {
     pub path: TextInput,
     /// What the file holds.
     pub kind: ImportKind,
+    /// The kind follows the file's name (a statement for `.xml`, `.ofx`, `.qfx`, else
+    /// payments) until it is chosen by hand.
+    pub kind_auto: bool,
     /// The layouts to choose from (auto, own, then every profile).
     pub layouts: Vec<LayoutChoice>,
     /// The chosen layout (index into `layouts`).
@@ -459,6 +473,7 @@ impl ImportDialog {
         ImportDialog {
             path: TextInput::default(),
             kind: ImportKind::Payments,
+            kind_auto: true,
             layouts,
             layout: 0,
             currency: TextInput::default(),
@@ -548,6 +563,7 @@ impl ImportDialog {
     fn cycle_choice(&mut self, d: isize) {
         match self.focus {
             Field::Kind => {
+                self.kind_auto = false;
                 let all = ImportKind::ALL;
                 let i = all.iter().position(|k| *k == self.kind).unwrap_or(0) as isize;
                 self.kind = all[((i + d).rem_euclid(all.len() as isize)) as usize];
@@ -571,6 +587,7 @@ impl ImportDialog {
             Field::Path => {
                 self.path.insert(c);
                 self.completion = None;
+                self.kind_from_path();
             }
             Field::Currency => self.currency.insert(c),
             Field::Kind | Field::Layout => {
@@ -600,6 +617,31 @@ impl ImportDialog {
 
     /// Applies a key's action and says what the app must do.
     pub fn apply(&mut self, a: Action) -> DialogEffect {
+        let before = self.path.text().to_string();
+        let effect = self.apply_to_stage(a);
+        if self.path.text() != before {
+            self.kind_from_path();
+        }
+        effect
+    }
+
+    /// While the kind was not chosen by hand: a statement for a file named `.xml`, `.ofx`
+    /// or `.qfx`, payments for any other.
+    fn kind_from_path(&mut self) {
+        if !self.kind_auto {
+            return;
+        }
+        self.kind = if statement::by_name(Path::new(self.path.text().trim())) {
+            ImportKind::Statement
+        } else {
+            ImportKind::Payments
+        };
+        if !self.fields().contains(&self.focus) {
+            self.focus = Field::Path;
+        }
+    }
+
+    fn apply_to_stage(&mut self, a: Action) -> DialogEffect {
         match &mut self.stage {
             Stage::Done(_) => {
                 return match a {
@@ -789,8 +831,9 @@ impl ImportDialog {
 
     // ---- the dry run -----------------------------------------------------------------
 
-    /// Starts the dry run against `ledger` and `ids` on a thread of its own.
-    pub fn start(&mut self, ledger: Arc<Ledger>, ids: IdSeq) {
+    /// Starts the dry run against `ledger` and `ids` on a thread of its own; invoices are
+    /// matched as open as of `today`.
+    pub fn start(&mut self, ledger: Arc<Ledger>, ids: IdSeq, today: time::Date) {
         self.notice = None;
         self.completion = None;
         let currency = match self.currency_choice() {
@@ -818,15 +861,28 @@ impl ImportDialog {
             user_dir: self.user_dir.clone(),
             ledger,
             ids,
+            today,
         };
+        self.spawn(source, move |progress, cancel| {
+            dry_run(req, progress, cancel)
+        });
+    }
+
+    /// Runs `job` on the reading thread. Whatever happens there reaches the dialog: the
+    /// preview, an error, or a panic turned into an error naming the file.
+    fn spawn<F>(&mut self, source: String, job: F)
+    where
+        F: FnOnce(&Progress, &AtomicBool) -> Result<Box<Preview>, Failure> + Send + 'static,
+    {
         let progress = Arc::new(Progress::default());
         let cancel = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel();
         let (p2, c2) = (progress.clone(), cancel.clone());
+        let name = source.clone();
         let spawned = std::thread::Builder::new()
             .name("paytrack-import".into())
             .spawn(move || {
-                let res = dry_run(req, &p2, &c2);
+                let res = catch_panic(&name, || job(&p2, &c2));
                 if !c2.load(Ordering::Relaxed) {
                     let _ = tx.send(res);
                 }
@@ -850,10 +906,20 @@ impl ImportDialog {
         let res = match r.rx.try_recv() {
             Ok(res) => res,
             Err(TryRecvError::Empty) => return false,
-            Err(TryRecvError::Disconnected) => Err(Failure::one("the reading thread stopped")),
+            Err(TryRecvError::Disconnected) => Err(Failure::one(format!(
+                "{}: the reading thread stopped without an answer; nothing was imported",
+                r.source
+            ))),
         };
         self.stage = match res {
-            Ok(p) => Stage::Preview(p),
+            Ok(p) => {
+                if p.kind != self.kind {
+                    // recognised as a bank statement from its content
+                    self.kind = p.kind;
+                    self.focus = Field::Path;
+                }
+                Stage::Preview(p)
+            }
             Err(f) => Stage::Failed(f),
         };
         true
@@ -922,9 +988,59 @@ struct Request {
     user_dir: Option<PathBuf>,
     ledger: Arc<Ledger>,
     ids: IdSeq,
+    today: time::Date,
 }
 
 const CANCELLED: &str = "cancelled";
+
+thread_local! {
+    /// Set while a reading job runs on this thread: a panic is caught and reported in the
+    /// dialog (the terminal must stay as it is).
+    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Where the caught panic happened (`src/...:line`).
+    static PANIC_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// For the TUI's panic hook: whether a panic on this thread is caught and shown in the
+/// import dialog (then the terminal is left alone and nothing is printed). Notes where
+/// it happened for the message.
+pub fn panic_is_reported_in_dialog(info: &std::panic::PanicHookInfo<'_>) -> bool {
+    if !CATCHING.with(|c| c.get()) {
+        return false;
+    }
+    let at = info
+        .location()
+        .map(|l| format!("{}:{}", l.file(), l.line()));
+    PANIC_AT.with(|p| *p.borrow_mut() = at);
+    true
+}
+
+/// Runs `job`, turning a panic into a [`Failure`] naming the file.
+fn catch_panic(
+    source: &str,
+    job: impl FnOnce() -> Result<Box<Preview>, Failure>,
+) -> Result<Box<Preview>, Failure> {
+    CATCHING.with(|c| c.set(true));
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+    CATCHING.with(|c| c.set(false));
+    res.unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        // panic messages may quote the file at length
+        let what = crate::text::head(what.lines().next().unwrap_or(""), 160).to_string();
+        let at = PANIC_AT
+            .with(|p| p.borrow_mut().take())
+            .map(|a| format!(" at {a}"))
+            .unwrap_or_default();
+        Err(Failure::one(format!(
+            "{source}: paytrack failed while reading the file ({what}{at}); nothing was \
+             imported. This is a bug in paytrack: please report it"
+        )))
+    })
+}
 
 fn check(cancel: &AtomicBool) -> Result<(), Failure> {
     if cancel.load(Ordering::Relaxed) {
@@ -984,17 +1100,9 @@ fn own_payments_header(bytes: &[u8]) -> bool {
         .all(|c| header.iter().any(|h| h.eq_ignore_ascii_case(c)))
 }
 
-/// The start of a file, enough for its header row (whole lines up to 64 KiB).
+/// The start of a file, enough for its header row (see [`encoding::head`]).
 fn head_of(bytes: &[u8]) -> &[u8] {
-    const HEAD: usize = 1 << 16;
-    if bytes.len() <= HEAD {
-        return bytes;
-    }
-    let cut = bytes[..HEAD]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(HEAD, |i| i + 1);
-    &bytes[..cut]
+    encoding::head(bytes, encoding::HEAD)
 }
 
 /// Whether the file is a JSON array (paytrack's JSON layout).
@@ -1022,7 +1130,32 @@ fn dry_run(
     let src = req.source.as_str();
     let mut ids = req.ids;
     let mut note = None;
-    let layout = match (&req.layout, req.kind) {
+    let mut kind = req.kind;
+    if kind != ImportKind::Statement {
+        if encoding::is_blank(&bytes) {
+            return Err(Failure::one(crate::interchange::ImportError::new(
+                src,
+                1,
+                None,
+                encoding::EMPTY_FILE,
+            )));
+        }
+        if let Some(format) = statement::recognise(&bytes) {
+            if kind == ImportKind::Payments && req.layout == LayoutChoice::Auto {
+                note = Some(format!(
+                    "bank statement ({format}) recognised from the content"
+                ));
+                kind = ImportKind::Statement;
+            } else {
+                return Err(Failure::one(format!(
+                    "{src}:1: this is a bank statement ({format}), not {} in a CSV layout: \
+                     choose the kind 'statement'",
+                    kind.label()
+                )));
+            }
+        }
+    }
+    let layout = match (&req.layout, kind) {
         (LayoutChoice::Auto, ImportKind::Payments) => {
             // paytrack's own header (it has a direction column) first: the generic bank
             // profile would take it too, reading every row as money in from "Bank"
@@ -1055,7 +1188,7 @@ fn dry_run(
         _ => None,
     };
     let row_err = |e: crate::interchange::ImportError| Failure::one(e);
-    let (kind, own, foreign_import) = match (req.kind, layout) {
+    let (kind, own, foreign_import) = match (kind, layout) {
         (ImportKind::Statement, _) => {
             let extract = statement::read(&bytes, src).map_err(row_err)?;
             (
@@ -1122,6 +1255,7 @@ fn plan_foreign(
         ids,
         PlanOptions {
             match_invoices: true,
+            as_of: req.today,
         },
     ))
 }
@@ -1131,6 +1265,7 @@ fn empty_preview(kind: ImportKind, req: &Request, format: String) -> Preview {
         source: req.source.clone(),
         format,
         note: None,
+        notes: Vec::new(),
         kind,
         rows: 0,
         records: 0,
@@ -1140,6 +1275,7 @@ fn empty_preview(kind: ImportKind, req: &Request, format: String) -> Preview {
         duplicates: Vec::new(),
         skipped: Vec::new(),
         matched: 0,
+        suggestions: Vec::new(),
         errors: Vec::new(),
         error_count: 0,
         foreign: false,
@@ -1157,7 +1293,7 @@ fn own_preview(plan: ImportPlan, kind: ImportKind, req: &Request) -> Preview {
     p.rows = plan.records + plan.duplicates.len();
     p.records = plan.records;
     p.duplicates = plan.duplicates;
-    fill_from_changes(&mut p, &plan.changes, &req.ledger);
+    fill_from_changes(&mut p, &plan.changes, &req.ledger, None);
     p.matched = plan
         .changes
         .changes
@@ -1177,8 +1313,7 @@ fn foreign_preview(t: foreign::TransactionImport, kind: ImportKind, req: &Reques
     p.fees = t.fees;
     p.duplicates = t.duplicates;
     p.skipped = t.skipped.into_iter().map(|s| (s.line, s.reason)).collect();
-    let matched: std::collections::BTreeSet<u64> = t.matches.iter().map(|m| m.line).collect();
-    p.matched = matched.len();
+    p.matched = t.matches.len();
     p.error_count = t.error_count;
     p.errors = t
         .errors
@@ -1186,7 +1321,21 @@ fn foreign_preview(t: foreign::TransactionImport, kind: ImportKind, req: &Reques
         .take(SHOWN_ERRORS)
         .map(|e| e.to_string())
         .collect();
-    fill_from_changes(&mut p, &t.plan.changes, &req.ledger);
+    // the matching column: why a payment is allocated, or which invoices it could pay
+    let mut why: HashMap<PaymentId, String> = HashMap::new();
+    for m in &t.matches {
+        why.insert(m.payment, m.proposal.reasons.clone());
+    }
+    for s in &t.suggestions {
+        let choices: Vec<String> = s.candidates.iter().map(|c| c.numbers(s.currency)).collect();
+        why.insert(
+            s.payment,
+            format!("ambiguous, not applied: {}", choices.join(" or ")),
+        );
+    }
+    fill_from_changes(&mut p, &t.plan.changes, &req.ledger, Some(&why));
+    p.suggestions = t.suggestions;
+    p.notes = t.notes;
     p.new_parties = t.new_parties;
     if t.error_count == 0 {
         p.changes = t.plan.changes;
@@ -1194,8 +1343,14 @@ fn foreign_preview(t: foreign::TransactionImport, kind: ImportKind, req: &Reques
     p
 }
 
-/// The new parties' names and the first rows of the table, from the change set.
-fn fill_from_changes(p: &mut Preview, set: &ChangeSet, ledger: &Ledger) {
+/// The new parties' names and the first rows of the table, from the change set; `why`
+/// (other systems' files and statements) fills a column saying how each payment matched.
+fn fill_from_changes(
+    p: &mut Preview,
+    set: &ChangeSet,
+    ledger: &Ledger,
+    why: Option<&HashMap<PaymentId, String>>,
+) {
     let mut names: HashMap<PartyId, &str> = HashMap::new();
     let mut numbers: HashMap<InvoiceId, &str> = HashMap::new();
     for c in &set.changes {
@@ -1241,7 +1396,7 @@ fn fill_from_changes(p: &mut Preview, set: &ChangeSet, ledger: &Ledger) {
                             .unwrap_or_else(|| format!("#{}", a.invoice))
                     })
                     .collect();
-                vec![
+                let mut row = vec![
                     date(x.date),
                     x.direction.as_str().to_string(),
                     x.currency.format(x.amount),
@@ -1249,7 +1404,11 @@ fn fill_from_changes(p: &mut Preview, set: &ChangeSet, ledger: &Ledger) {
                     party(x.party),
                     x.reference.clone(),
                     inv.join(", "),
-                ]
+                ];
+                if let Some(w) = why {
+                    row.push(w.get(&x.id).cloned().unwrap_or_default());
+                }
+                row
             }
             (Change::PutInvoice(x), ImportKind::Invoices) => {
                 first = first.or(Some(Target::Invoice(x.id)));
@@ -1282,7 +1441,7 @@ fn fill_from_changes(p: &mut Preview, set: &ChangeSet, ledger: &Ledger) {
     p.table = PreviewTable {
         headers: match p.kind {
             ImportKind::Payments | ImportKind::Statement => {
-                vec![
+                let mut h = vec![
                     "date",
                     "dir",
                     "amount",
@@ -1290,7 +1449,11 @@ fn fill_from_changes(p: &mut Preview, set: &ChangeSet, ledger: &Ledger) {
                     "party",
                     "reference",
                     "invoices",
-                ]
+                ];
+                if why.is_some() {
+                    h.push("matched by");
+                }
+                h
             }
             ImportKind::Invoices => {
                 vec!["number", "kind", "party", "issued", "due", "amount", "cur"]
@@ -1334,6 +1497,51 @@ mod tests {
         assert!(!own_payments_header(h));
         assert!(is_json(b"\xEF\xBB\xBF  [ {}]"));
         assert!(!is_json(h));
+        // one long line: cut before a character that does not fit, never inside it
+        let mut line = "Datum,Betrag,".to_string();
+        while line.len() < (1 << 16) - 1 {
+            line.push('x');
+        }
+        line.push_str("ä,Empfänger\n");
+        let h = head_of(line.as_bytes());
+        assert_eq!(h.len(), (1 << 16) - 1, "'ä' straddles 64 KiB");
+        assert!(std::str::from_utf8(h).is_ok());
+    }
+
+    /// Polls until the reading thread has answered.
+    fn answered(d: &mut ImportDialog) {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while d.running() && std::time::Instant::now() < end {
+            d.poll();
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    #[test]
+    fn whatever_happens_on_the_reading_thread_reaches_the_dialog() {
+        let mut d = ImportDialog::new(None);
+        // a panic becomes an error naming the file
+        d.spawn("broken.xml".into(), |_, _| panic!("the reader fell over"));
+        answered(&mut d);
+        let Stage::Failed(f) = &d.stage else {
+            panic!("{:?}", d.stage)
+        };
+        assert!(
+            f.errors[0].starts_with(
+                "broken.xml: paytrack failed while reading the file (the reader fell over"
+            ) && f.errors[0].contains("nothing was imported"),
+            "{:?}",
+            f.errors
+        );
+        // an error arrives as it is
+        d.spawn("x.csv".into(), |_, _| {
+            Err(Failure::one("x.csv:3: date: bad"))
+        });
+        answered(&mut d);
+        let Stage::Failed(f) = &d.stage else {
+            panic!("{:?}", d.stage)
+        };
+        assert_eq!(f.errors, ["x.csv:3: date: bad"]);
     }
 
     #[test]

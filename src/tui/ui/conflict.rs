@@ -3,7 +3,7 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::centered;
@@ -48,7 +48,7 @@ pub fn draw(f: &mut Frame, area: Rect, c: &Conflict, styles: &Styles) {
         .map(|l| (l.chars().count() as u16).div_ceil(inner).max(1))
         .sum();
     let rect = centered(area, w, rows + 2);
-    f.render_widget(Clear, rect);
+    super::clear_overlay(f, rect);
     let last = text.len().saturating_sub(1);
     let body: Vec<Line> = text
         .into_iter()

@@ -4,7 +4,7 @@
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::fmt::per_currency;
@@ -311,7 +311,7 @@ pub fn party(ctx: &DrawCtx, pos: usize, stats: Option<&PartyStats>) -> Vec<Line<
 
 /// Draws a detail pane with `lines` in `area`.
 pub fn draw(f: &mut Frame, area: Rect, ctx: &DrawCtx, title: &str, lines: Vec<Line<'static>>) {
-    f.render_widget(Clear, area);
+    super::clear_overlay(f, area);
     let block = Block::bordered()
         .title(Line::from(format!(" {title} ")).style(ctx.styles.get(Role::Title)))
         .border_style(ctx.styles.get(Role::Border));

@@ -2,7 +2,7 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::centered;
@@ -16,7 +16,7 @@ pub fn draw(f: &mut Frame, area: Rect, c: &Confirm, styles: &Styles, keymap: &Ke
     let w = (c.message.chars().count() as u16 + 4).clamp(30, 70);
     let body_lines = (c.message.chars().count() as u16 / (w - 4)) + 1;
     let rect = centered(area, w, body_lines + 4);
-    f.render_widget(Clear, rect);
+    super::clear_overlay(f, rect);
     let keys = format!(
         "{} yes · {} no",
         keymap

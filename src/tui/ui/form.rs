@@ -4,7 +4,7 @@ use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::Text;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 use super::centered;
@@ -135,7 +135,7 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, styles: &Styles, keymap: &Ke
     let w = (LABEL_W + VALUE_W + 50) as u16 + 2;
     let h = lines.len() as u16 + 2;
     let rect = centered(area, w, h);
-    f.render_widget(Clear, rect);
+    super::clear_overlay(f, rect);
     let block = Block::bordered()
         .title(Line::from(format!(" {} ", form.kind.title())).style(styles.get(Role::Title)))
         .border_style(styles.get(Role::Border));

@@ -2,7 +2,7 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 use super::centered;
@@ -72,7 +72,7 @@ pub fn draw(
 ) {
     let text = lines(keymap, warnings, styles);
     let rect = centered(area, 90, area.height.saturating_sub(2));
-    f.render_widget(Clear, rect);
+    super::clear_overlay(f, rect);
     let max = text
         .len()
         .saturating_sub(rect.height.saturating_sub(2) as usize);

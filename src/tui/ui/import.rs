@@ -5,7 +5,7 @@
 use ratatui::layout::{Alignment, Constraint, Layout, Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::centered;
@@ -40,7 +40,7 @@ pub fn draw(
     if rect.width < 3 || rect.height < 3 {
         return;
     }
-    f.render_widget(Clear, rect);
+    super::clear_overlay(f, rect);
     let block = Block::bordered()
         .title(Line::from(" Import ").style(styles.get(Role::Title)))
         .border_style(styles.get(Role::Border));
@@ -364,6 +364,9 @@ fn draw_preview(f: &mut Frame, area: Rect, d: &ImportDialog, p: &Preview, styles
     if let Some(n) = &p.note {
         head.extend(wrapped(n, area.width, Role::Muted, styles));
     }
+    for n in &p.notes {
+        head.extend(wrapped(n, area.width, Role::Warning, styles));
+    }
     if let Some(n) = &d.notice {
         head.extend(wrapped(n, area.width, Role::Warning, styles));
     }
@@ -414,6 +417,36 @@ fn draw_preview(f: &mut Frame, area: Rect, d: &ImportDialog, p: &Preview, styles
             styles,
         ));
     }
+    for sug in p.suggestions.iter().take(3) {
+        let choices: Vec<String> = sug
+            .candidates
+            .iter()
+            .map(|c| c.numbers(sug.currency))
+            .collect();
+        head.extend(wrapped(
+            &format!(
+                "ambiguous, left unallocated: line {}: {} {} ({}) could pay {}",
+                sug.line,
+                sug.currency.format(sug.amount),
+                sug.currency,
+                sug.party,
+                choices.join(" or ")
+            ),
+            area.width,
+            Role::Warning,
+            styles,
+        ));
+    }
+    if p.suggestions.len() > 3 {
+        head.push(styled(
+            format!(
+                "… and {} more ambiguous (the match queue lists them after the import)",
+                count(p.suggestions.len() - 3)
+            ),
+            Role::Warning,
+            styles,
+        ));
+    }
     if p.error_count > 0 {
         let title = format!(
             "✗ {} with errors; nothing can be imported:",
@@ -446,7 +479,7 @@ fn draw_preview(f: &mut Frame, area: Rect, d: &ImportDialog, p: &Preview, styles
     let start = p.scroll.min(p.table.rows.len().saturating_sub(1));
     let payments = p.table.headers.first() == Some(&"date");
     let widths: Vec<Constraint> = if payments {
-        vec![
+        let mut w = vec![
             Constraint::Length(10),
             Constraint::Length(3),
             Constraint::Length(12),
@@ -454,7 +487,10 @@ fn draw_preview(f: &mut Frame, area: Rect, d: &ImportDialog, p: &Preview, styles
             Constraint::Fill(2),
             Constraint::Fill(2),
             Constraint::Fill(1),
-        ]
+        ];
+        // "matched by" (other systems' files and statements)
+        w.extend(p.table.headers.iter().skip(7).map(|_| Constraint::Fill(2)));
+        w
     } else {
         p.table
             .headers

@@ -48,6 +48,25 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
+/// Clears `rect` for a dialog drawn over other content. A double-width character just
+/// left of `rect` (in the list below) has its right half under the dialog; the terminal
+/// would draw it across the dialog's left border (the frame's diff skips the cell after a
+/// wide character), so it is blanked.
+pub fn clear_overlay(f: &mut Frame, rect: Rect) {
+    f.render_widget(ratatui::widgets::Clear, rect);
+    let buf = f.buffer_mut();
+    let area = buf.area;
+    if rect.x <= area.x || rect.width == 0 {
+        return;
+    }
+    for y in rect.top()..rect.bottom().min(area.bottom()) {
+        let cell = &mut buf[(rect.x - 1, y)];
+        if unicode_width::UnicodeWidthStr::width(cell.symbol()) > 1 {
+            cell.set_symbol(" ");
+        }
+    }
+}
+
 const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
 
 /// Draws the whole app.
