@@ -3,8 +3,10 @@
 //! gives: Receivable:PARTY + Payable:PARTY = the statement's closing balance, and for a
 //! customer Receivable:PARTY = outstanding − credit.
 //!
-//! The tests that need hledger print a message and pass when it is not installed
-//! (`.ci/run` installs it).
+//! ledger reads the same journal to the same balances.
+//!
+//! The tests that need hledger or ledger print a message and pass when it is not
+//! installed (`.ci/run` installs both).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,7 +28,7 @@ fn have(tool: &str) -> bool {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !ok {
-        println!("skipped: {tool} is not installed (.ci/run installs hledger)");
+        println!("skipped: {tool} is not installed (.ci/run installs hledger and ledger)");
     }
     ok
 }
@@ -192,6 +194,50 @@ fn hledger_reads_the_journal_of_a_demo_store_and_agrees_per_party() {
         *per.entry(c.as_str()).or_default() += *v;
     }
     assert!(per.values().all(|v| v.is_zero()), "{per:?}");
+}
+
+/// Every posting as ledger reads it, summed per (account, commodity).
+fn ledger_balances(file: &Path) -> BTreeMap<(String, String), Decimal> {
+    let o = Command::new("ledger")
+        .arg("-f")
+        .arg(file)
+        .args([
+            "reg",
+            "--format",
+            "%(account)\t%(quantity(scrub(amount)))\t%(commodity(scrub(amount)))\n",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "ledger failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut out: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+    for line in String::from_utf8(o.stdout).unwrap().lines() {
+        let [acct, qty, comm] = line.split('\t').collect::<Vec<_>>()[..] else {
+            panic!("ledger line {line:?}")
+        };
+        let v: Decimal = qty.parse().unwrap_or_else(|_| panic!("amount in {line:?}"));
+        *out.entry((acct.to_string(), comm.to_string())).or_default() += v;
+    }
+    out.retain(|_, v| !v.is_zero());
+    out
+}
+
+#[test]
+fn ledger_reads_the_journal_to_the_balances_hledger_reads() {
+    if !have("ledger") || !have("hledger") {
+        return;
+    }
+    let l = demo(2000);
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(&l, &JournalOptions::default(), dir.path(), "all.journal");
+    let mut by_hledger = balances(&f, &[]);
+    by_hledger.retain(|_, v| !v.is_zero());
+    let by_ledger = ledger_balances(&f);
+    assert!(by_ledger.len() > 20, "{by_ledger:?}");
+    assert_eq!(by_ledger, by_hledger);
 }
 
 #[test]
