@@ -51,19 +51,6 @@ const CAROL: User = User {
 
 const HEADER: &str = "date,party,direction,amount,currency,method,reference,invoice,notes\n";
 
-fn can_switch_users() -> bool {
-    // SAFETY: geteuid cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
-    let setpriv = Command::new("setpriv")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !(root && setpriv) {
-        println!("SKIPPED: needs root and setpriv to run paytrack as other users");
-    }
-    root && setpriv
-}
-
 fn chmod(p: &Path, mode: u32) {
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
 }
@@ -331,7 +318,7 @@ const NOT_YOURS: &str = "whose socket this user may not connect to";
 
 #[test]
 fn a_member_of_the_directory_s_group_by_a_supplementary_group_is_served_and_others_are_not() {
-    if !can_switch_users() {
+    if !common::users::can_switch_users("paytrack as other users") {
         return;
     }
     let w = World::new();
@@ -384,7 +371,7 @@ fn a_member_of_the_directory_s_group_by_a_supplementary_group_is_served_and_othe
 
 #[test]
 fn without_share_with_group_a_member_of_the_group_who_is_another_user_is_refused() {
-    if !can_switch_users() {
+    if !common::users::can_switch_users("paytrack as other users") {
         return;
     }
     let w = World::new();
@@ -423,7 +410,9 @@ fn without_share_with_group_a_member_of_the_group_who_is_another_user_is_refused
 
 #[test]
 fn ownership_passes_between_users_of_the_group_and_back() {
-    if !can_switch_users() || !have_tmux("the hand-over between users") {
+    if !common::users::can_switch_users("paytrack as other users")
+        || !have_tmux("the hand-over between users")
+    {
         return;
     }
     let w = World::new();
@@ -544,7 +533,9 @@ fn ownership_passes_between_users_of_the_group_and_back() {
 
 #[test]
 fn a_tui_whose_owner_left_says_so_until_an_owner_is_back() {
-    if !can_switch_users() || !have_tmux("the TUI of a lost store") {
+    if !common::users::can_switch_users("paytrack as other users")
+        || !have_tmux("the TUI of a lost store")
+    {
         return;
     }
     let w = World::new();

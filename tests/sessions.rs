@@ -462,22 +462,9 @@ fn as_user(e: &Env, uid: u32, gid: u32, args: &[&str]) -> Out {
     Out::from(o)
 }
 
-fn can_switch_user() -> bool {
-    // SAFETY: geteuid cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
-    let setpriv = Command::new("setpriv")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !(root && setpriv) {
-        println!("SKIPPED: needs root and setpriv to run a client as another user");
-    }
-    root && setpriv
-}
-
 #[test]
 fn a_client_of_another_user_is_refused() {
-    if !can_switch_user() {
+    if !common::users::can_switch_users("a client as another user") {
         return;
     }
     let e = Env::new();
@@ -499,7 +486,7 @@ fn a_client_of_another_user_is_refused() {
 
 #[test]
 fn sharing_with_the_group_is_opt_in_and_checks_the_group() {
-    if !can_switch_user() {
+    if !common::users::can_switch_users("a client as another user") {
         return;
     }
     let e = Env::new();
