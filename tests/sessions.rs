@@ -403,6 +403,37 @@ fn killing_the_owner_loses_nothing_a_client_reported_saved() {
 }
 
 #[test]
+fn an_owner_whose_socket_file_is_gone_still_finishes_and_lets_go_of_the_store() {
+    // Its store directory cleaned up under it, or its socket file removed by hand: the
+    // owner used to wait for ever to wake its accept loop through the missing file.
+    let e = Env::new();
+    e.seed();
+    let mut owner = e.owner();
+    std::fs::remove_file(e.socket()).unwrap();
+    let mut c = owner.child.take().unwrap();
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(HEADER.as_bytes())
+        .unwrap();
+    // a liveness bound, not a timing: the import of no rows ends in well under a second
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = c.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            c.kill().unwrap();
+            panic!("the owner did not exit after its socket file was removed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    // and the store is free for the next process
+    assert!(e.ok(&["payments"]).contains("first"));
+}
+
+#[test]
 fn a_stale_socket_from_a_killed_owner_is_replaced_by_the_next_start() {
     let e = Env::new();
     e.seed();

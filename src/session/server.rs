@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, BufReader, BufWriter, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -76,6 +77,9 @@ impl Policy {
 pub(crate) struct Server {
     socket: PathBuf,
     ino: u64,
+    /// The listening socket itself (a second handle), to wake the accept loop whatever
+    /// became of the socket's file.
+    listening: UnixListener,
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
     conns: Arc<Mutex<HashMap<u64, UnixStream>>>,
@@ -128,6 +132,7 @@ impl Server {
         };
         let stop = Arc::new(AtomicBool::new(false));
         let conns: Arc<Mutex<HashMap<u64, UnixStream>>> = Arc::default();
+        let listening = listener.try_clone()?;
         let accept = {
             let (stop, conns) = (stop.clone(), conns.clone());
             std::thread::Builder::new()
@@ -137,6 +142,7 @@ impl Server {
         Ok(Server {
             socket: socket.to_path_buf(),
             ino,
+            listening,
             stop,
             accept: Some(accept),
             conns,
@@ -147,7 +153,15 @@ impl Server {
     /// lock) and closes every connection, so clients reconnect to the next owner.
     pub(crate) fn stop(mut self, hub: &Hub) {
         self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop.
+        // Wake the accept loop. Shutting the listening socket down makes a blocked accept
+        // return (Linux) even when the socket's file was removed or replaced, where a
+        // connection to the path would not reach this listener and `join` would wait
+        // for ever; the connection is the portable way, for a file still in place.
+        // SAFETY: shutdown on a socket descriptor this server owns; it cannot fail in a
+        // way that matters here.
+        unsafe {
+            libc::shutdown(self.listening.as_raw_fd(), libc::SHUT_RDWR);
+        }
         let _ = UnixStream::connect(&self.socket);
         if let Some(t) = self.accept.take() {
             let _ = t.join();
@@ -179,6 +193,9 @@ fn accept_loop(
             break;
         }
         let Ok(stream) = stream else {
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
             std::thread::sleep(Duration::from_millis(10));
             continue;
         };
